@@ -1,0 +1,140 @@
+"""GitHub REST client over one kept-alive connection (standard library only)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+VERSION = "0.1.0"
+USER_AGENT = f"github-search-plugin/{VERSION} (+https://github.com/github-search-plugin)"
+API_VERSION = "2022-11-28"
+# Bounded so that a slow GitHub becomes a 504 long before the function's own timeout.
+CONNECT_TIMEOUT_SECONDS = 3.0
+READ_TIMEOUT_SECONDS = 8.0
+
+# Errors that mean the peer closed a kept-alive connection between two invocations.
+_STALE_CONNECTION_ERRORS = (
+    http.client.RemoteDisconnected,
+    http.client.BadStatusLine,
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+)
+
+
+class UpstreamTimeout(Exception):
+    """GitHub did not connect or answer within the bounds."""
+
+
+class UpstreamUnreachable(Exception):
+    """The connection to GitHub failed (DNS, refused, reset)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    elapsed_ms: float
+
+
+class GitHubClient:
+    def __init__(
+        self,
+        api_url: str,
+        token: str | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
+    ) -> None:
+        parts = urlsplit(api_url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port
+        self.base_path = parts.path  # GitHub Enterprise Server: /api/v3
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": USER_AGENT,
+        }
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._conn: http.client.HTTPConnection | None = None
+        self.connections_opened = 0
+
+    @property
+    def has_token(self) -> bool:
+        return "Authorization" in self._headers
+
+    def __repr__(self) -> str:  # never show the token, even in a traceback
+        return f"GitHubClient({self.scheme}://{self.host}{self.base_path})"
+
+    def _connect(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection
+        if self.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                self.host, self.port, timeout=self.connect_timeout, context=_tls_context()
+            )
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+        conn.connect()
+        if conn.sock is not None:
+            conn.sock.settimeout(self.read_timeout)
+        self.connections_opened += 1
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def get(self, path: str, params: list[tuple[str, str]], headers: dict[str, str] | None = None) -> Reply:
+        target = f"{self.base_path}{path}?{urlencode(params)}"
+        all_headers = {**self._headers, **(headers or {})}
+        started = time.perf_counter()
+        try:
+            reused = self._conn is not None
+            try:
+                status, reply_headers, body = self._exchange(target, all_headers)
+            except _STALE_CONNECTION_ERRORS:
+                self.close()
+                if not reused:
+                    raise
+                # The peer closed the idle connection: a GET is safe to send once more.
+                status, reply_headers, body = self._exchange(target, all_headers)
+        except (TimeoutError, socket.timeout) as exc:
+            self.close()
+            raise UpstreamTimeout(f"GitHub did not answer within {self.read_timeout:g} s") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise UpstreamUnreachable(f"could not reach GitHub: {type(exc).__name__}") from exc
+        return Reply(status, reply_headers, body, (time.perf_counter() - started) * 1000)
+
+    def _exchange(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if self._conn is None:
+            self._conn = self._connect()
+        self._conn.request("GET", target, headers=headers)
+        response = self._conn.getresponse()
+        body = response.read()  # drained, so the connection can carry the next request
+        reply_headers = {name.lower(): value for name, value in response.getheaders()}
+        if response.will_close:
+            self.close()
+        return response.status, reply_headers, body
+
+
+_context: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    # Built on first use: loading the CA store costs milliseconds a cold start need not pay.
+    global _context
+    if _context is None:
+        _context = ssl.create_default_context()
+    return _context

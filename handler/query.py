@@ -1,0 +1,77 @@
+"""Parse and normalise the query string of `GET /api/search` (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SORTS = ("stars", "forks", "updated", "help-wanted-issues")
+ORDERS = ("desc", "asc")
+MAX_Q_LENGTH = 256
+LIMIT_RANGE = (1, 20)
+DEFAULT_SORT, DEFAULT_ORDER, DEFAULT_LIMIT = "stars", "desc", 5
+
+
+class BadRequest(ValueError):
+    """The request cannot be answered as sent; the message tells the caller what to change."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str
+    sort: str = DEFAULT_SORT
+    order: str = DEFAULT_ORDER
+    limit: int = DEFAULT_LIMIT
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        """Cache key: two requests with the same key get the same GitHub answer."""
+        return (self.q, self.sort, self.order, self.limit)
+
+    def github_params(self) -> list[tuple[str, str]]:
+        return [("q", self.q), ("sort", self.sort), ("order", self.order), ("per_page", str(self.limit))]
+
+
+def _text(params: Mapping[str, object], name: str) -> str:
+    """The parameter trimmed, with inner whitespace collapsed; '' when absent or blank."""
+    value = params.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"parameter '{name}' must be a string")
+    return " ".join(value.split())
+
+
+def _choice(params: Mapping[str, object], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = _text(params, name)
+    if not value:
+        return default
+    if value not in allowed:
+        raise BadRequest(f"'{name}' must be one of {', '.join(allowed)} (got '{value[:40]}')")
+    return value
+
+
+def parse_query(params: object) -> SearchQuery:
+    """Validate API Gateway's `queryStringParameters` (a dict, or None when there are none).
+
+    Blank optional parameters mean "use the default"; unknown parameters are ignored.
+    """
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping):
+        raise BadRequest("malformed query string")
+    q = _text(params, "q")
+    if not q:
+        raise BadRequest("'q' is required: the GitHub repository search query, e.g. q=pulumi language:python")
+    if len(q) > MAX_Q_LENGTH:
+        raise BadRequest(f"'q' must be at most {MAX_Q_LENGTH} characters (got {len(q)})")
+    sort = _choice(params, "sort", SORTS, DEFAULT_SORT)
+    order = _choice(params, "order", ORDERS, DEFAULT_ORDER)
+    raw_limit = _text(params, "limit")
+    limit = DEFAULT_LIMIT
+    if raw_limit:
+        low, high = LIMIT_RANGE
+        if not (raw_limit.isascii() and raw_limit.isdigit()) or not low <= int(raw_limit) <= high:
+            raise BadRequest(f"'limit' must be an integer from {low} to {high} (got '{raw_limit[:40]}')")
+        limit = int(raw_limit)
+    return SearchQuery(q=q, sort=sort, order=order, limit=limit)

@@ -1,0 +1,1 @@
+"""Pulumi components and the pure functions behind them, one AWS concern per module."""

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import app
+from tools.fake_github import FakeGitHub
+
+TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeGitHub]:
+    server = FakeGitHub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(fake_server: FakeGitHub) -> FakeGitHub:
+    fake_server.reset()
+    return fake_server
+
+
+@pytest.fixture
+def function_env(fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    """The function's environment as Pulumi sets it, pointed at the fake GitHub; a cold start."""
+    monkeypatch.setenv("GITHUB_API_URL", fake.url)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("CACHE_TTL_SECONDS", "300")
+    monkeypatch.delenv("ALLOWED_ORIGINS", raising=False)
+    app.reset()
+    yield fake
+    app.reset()
+
+
+def event(params: dict[str, Any] | None = None, method: str = "GET", headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway REST proxy event for /api/search."""
+    return {
+        "resource": "/api/search",
+        "path": "/api/search",
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": None,
+        "queryStringParameters": params,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "requestContext": {"stage": "v1", "requestId": "test"},
+        "body": None,
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,295 @@
+"""The function against a fake GitHub that is a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+
+import pytest
+
+import app
+from github_api import USER_AGENT, GitHubClient
+from query import SearchQuery
+from tests.conftest import TOKEN, event
+from tools.fake_github import SECONDARY_LIMIT_MESSAGE, Answer, FakeGitHub, rate_limit_headers, validation_failed
+
+ERROR_CASES = {
+    "validation failed": (Answer(422, validation_failed("q", "invalid")), 400, "invalid_request"),
+    "primary rate limit (403)": (
+        Answer(403, {"message": "API rate limit exceeded for user ID 1."}, rate_limit_headers(remaining=0)),
+        429,
+        "rate_limited",
+    ),
+    "secondary rate limit": (
+        Answer(403, {"message": SECONDARY_LIMIT_MESSAGE}, {"retry-after": "17"}),
+        429,
+        "rate_limited",
+    ),
+    "429": (Answer(429, {"message": "Too Many Requests"}), 429, "rate_limited"),
+    "bad credentials": (Answer(401, {"message": "Bad credentials"}), 502, "upstream_error"),
+    "forbidden, not a limit": (Answer(403, {"message": "Resource not accessible by personal access token"}), 502, "upstream_error"),
+    "500": (Answer(500, {"message": "Server Error"}), 502, "upstream_error"),
+    "503": (Answer(503, b"<html>Service Unavailable</html>"), 502, "upstream_error"),
+    "invalid JSON": (Answer(200, b'{"total_count": 1, "items": [', {"etag": '"x"'}), 502, "upstream_error"),
+    "unexpected shape": (Answer(200, {"total_count": 1}), 502, "upstream_error"),
+}
+
+
+def body(response):
+    return json.loads(response["body"])
+
+
+def assert_error(response, status, code):
+    assert response["statusCode"] == status
+    assert response["headers"]["Content-Type"].startswith("application/json")
+    assert response["headers"]["Cache-Control"] == "no-store"
+    error = body(response)["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    return error["message"]
+
+
+def test_success_maps_github_answer_to_contract(function_env: FakeGitHub):
+    response = app.handler(event({"q": "  pulumi   aws ", "limit": "3"}))
+    assert response["statusCode"] == 200
+    assert response["headers"]["Cache-Control"] == "public, max-age=300"
+    assert response["headers"]["X-Cache"] == "MISS"
+    payload = body(response)
+    assert payload["total_count"] == 4242
+    assert payload["incomplete_results"] is False
+    assert len(payload["repos"]) == 3
+    first = payload["repos"][0]
+    assert set(first) == {"full_name", "url", "star", "description", "language", "topics", "updated_at"}
+    assert first["url"].startswith("https://github.com/")  # html_url, not the API URL
+    assert first["star"] == 4999
+
+    [seen] = function_env.seen
+    assert seen.path == "/search/repositories"
+    assert seen.params == {"q": "pulumi aws", "sort": "stars", "order": "desc", "per_page": "3"}
+    assert seen.headers["accept"] == "application/vnd.github+json"
+    assert seen.headers["x-github-api-version"] == "2022-11-28"
+    assert seen.headers["user-agent"] == USER_AGENT
+    assert seen.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_no_token_sends_no_authorization(function_env: FakeGitHub, monkeypatch):
+    monkeypatch.delenv("GITHUB_TOKEN")
+    assert app.handler(event({"q": "x"}))["statusCode"] == 200
+    assert "authorization" not in function_env.seen[0].headers
+
+
+def test_fresh_hit_spends_no_upstream_call(function_env: FakeGitHub):
+    first = app.handler(event({"q": "pulumi", "sort": "forks"}))
+    second = app.handler(event({"q": " pulumi ", "sort": "forks", "unknown": "ignored"}))
+    assert second["headers"]["X-Cache"] == "HIT"
+    assert second["body"] == first["body"]
+    assert len(function_env.seen) == 1
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_upstream_errors_map_to_documented_answers(function_env: FakeGitHub, case: str):
+    answer, status, code = ERROR_CASES[case]
+    function_env.queue(answer)
+    message = assert_error(app.handler(event({"q": "pulumi"})), status, code)
+    assert TOKEN not in message
+
+
+def test_validation_failure_carries_github_message(function_env: FakeGitHub):
+    function_env.queue(Answer(422, validation_failed("q", "invalid")))
+    message = assert_error(app.handler(event({"q": "stars:>>>"})), 400, "invalid_request")
+    assert "Validation Failed" in message and "The search q is invalid." in message
+
+
+def test_refused_token_says_so_without_echoing_it(function_env: FakeGitHub):
+    function_env.queue(Answer(401, {"message": "Bad credentials"}))
+    message = assert_error(app.handler(event({"q": "pulumi"})), 502, "upstream_error")
+    assert "refused the configured token" in message
+
+
+def test_retry_after_from_primary_limit_reset(function_env: FakeGitHub):
+    function_env.queue(Answer(403, {"message": "API rate limit exceeded"}, rate_limit_headers(remaining=0)))
+    response = app.handler(event({"q": "pulumi"}))
+    assert_error(response, 429, "rate_limited")
+    assert 30 <= int(response["headers"]["Retry-After"]) <= 42
+
+
+def test_retry_after_from_secondary_limit_header(function_env: FakeGitHub):
+    function_env.queue(Answer(403, {"message": SECONDARY_LIMIT_MESSAGE}, {"retry-after": "17"}))
+    response = app.handler(event({"q": "pulumi"}))
+    assert response["headers"]["Retry-After"] == "17"
+
+
+def test_secondary_limit_recognised_by_message_alone(function_env: FakeGitHub):
+    function_env.queue(Answer(403, {"message": SECONDARY_LIMIT_MESSAGE}))
+    response = app.handler(event({"q": "pulumi"}))
+    assert_error(response, 429, "rate_limited")
+    assert response["headers"]["Retry-After"] == "60"
+
+
+def test_slow_github_is_a_504(function_env: FakeGitHub, monkeypatch):
+    monkeypatch.setenv("UPSTREAM_READ_TIMEOUT", "0.3")
+    function_env.queue(Answer(200, {"items": []}, delay=1.0))
+    assert_error(app.handler(event({"q": "pulumi"})), 504, "upstream_timeout")
+    # the next request gets a fresh connection and an answer
+    assert app.handler(event({"q": "pulumi"}))["statusCode"] == 200
+
+
+def test_unreachable_github_is_a_502(function_env: FakeGitHub, monkeypatch):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+    assert_error(app.handler(event({"q": "pulumi"})), 502, "upstream_error")
+
+
+def test_connection_dropped_by_github_is_reopened_transparently(function_env: FakeGitHub):
+    function_env.queue(Answer(200, {"total_count": 0, "items": []}, drop_connection=True))
+    assert app.handler(event({"q": "one"}))["statusCode"] == 200
+    time.sleep(0.05)  # let the server's close reach us, as between two invocations
+    response = app.handler(event({"q": "two"}))
+    assert response["statusCode"] == 200
+    assert response["headers"]["X-Cache"] == "MISS"
+    assert len(function_env.seen) == 2
+    assert function_env.connections == 2
+
+
+def test_fifty_warm_requests_use_one_connection(function_env: FakeGitHub):
+    for n in range(50):
+        assert app.handler(event({"q": f"query {n}"}))["statusCode"] == 200
+    assert len(function_env.seen) == 50
+    assert function_env.connections == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def service(fake: FakeGitHub):
+    clock = Clock()
+    svc = app.SearchService(GitHubClient(fake.url, TOKEN, read_timeout=0.3), ttl_seconds=300, clock=clock)
+    svc.clock_ = clock
+    yield svc
+    svc.client.close()
+
+
+def search(svc, q="pulumi"):
+    return svc.search(SearchQuery(q=q), app.Outcome())
+
+
+def test_expired_entry_revalidates_with_etag(fake: FakeGitHub, service):
+    first = search(service)
+    service.clock_.now += 301
+    second = search(service)
+    assert second["headers"]["X-Cache"] == "REVALIDATED"
+    assert second["body"] == first["body"]
+    assert "if-none-match" not in fake.seen[0].headers
+    assert fake.seen[1].headers["if-none-match"].startswith('W/"')
+    assert len(fake.seen) == 2
+    third = search(service)  # the 304 renewed the entry
+    assert third["headers"]["X-Cache"] == "HIT"
+    assert len(fake.seen) == 2
+
+
+def test_hundred_requests_within_ttl_cost_one_call(fake: FakeGitHub, service):
+    for _ in range(100):
+        assert search(service)["statusCode"] == 200
+        service.clock_.now += 2
+    assert len(fake.seen) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Answer(503, {"message": "unavailable"}),
+        Answer(403, {"message": "API rate limit exceeded"}, rate_limit_headers(remaining=0)),
+        Answer(200, b"not json"),
+        Answer(200, {"items": []}, delay=1.0),
+    ],
+    ids=["5xx", "rate-limited", "bad-json", "timeout"],
+)
+def test_stale_answer_beats_an_error(fake: FakeGitHub, service, failure: Answer):
+    first = search(service)
+    service.clock_.now += 3600
+    fake.queue(failure)
+    stale = search(service)
+    assert stale["statusCode"] == 200
+    assert stale["headers"]["X-Cache"] == "STALE"
+    assert stale["headers"]["Cache-Control"] == "public, max-age=30"
+    assert stale["body"] == first["body"]
+
+
+def test_no_stale_answer_after_a_day(fake: FakeGitHub, service):
+    search(service)
+    service.clock_.now += 86_401
+    fake.queue(Answer(503, {"message": "unavailable"}))
+    assert_error(search(service), 502, "upstream_error")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        None,
+        {},
+        {"q": ""},
+        {"q": "   "},
+        {"q": "x" * 257},
+        {"q": "x", "sort": "best"},
+        {"q": "x", "order": "up"},
+        {"q": "x", "limit": "0"},
+        {"q": "x", "limit": "21"},
+        {"q": "x", "limit": "five"},
+        {"q": "x", "limit": "5.0"},
+        {"q": "x", "limit": "-1"},
+    ],
+)
+def test_bad_requests_are_400_without_upstream_call(function_env: FakeGitHub, params):
+    assert_error(app.handler(event(params)), 400, "invalid_request")
+    assert function_env.seen == []
+
+
+def test_blank_optional_parameters_take_defaults(function_env: FakeGitHub):
+    assert app.handler(event({"q": "x" * 256, "sort": " ", "order": "", "limit": ""}))["statusCode"] == 200
+    assert function_env.seen[0].params == {"q": "x" * 256, "sort": "stars", "order": "desc", "per_page": "5"}
+
+
+def test_other_methods_are_405(function_env: FakeGitHub):
+    assert_error(app.handler(event({"q": "x"}, method="POST")), 405, "method_not_allowed")
+
+
+def test_one_log_record_per_request_and_never_the_token(function_env: FakeGitHub, caplog):
+    caplog.set_level(logging.DEBUG)
+    function_env.queue(Answer(401, {"message": "Bad credentials"}))
+    app.handler(event({"q": "pulumi"}))
+    app.handler(event({"q": "pulumi"}))
+    app.handler(event({"q": "pulumi"}))
+    app.handler(event({"q": ""}))
+    records = [r for r in caplog.records if r.name == "github_search"]
+    assert [r.status for r in records] == [502, 200, 200, 400]
+    assert [r.cache for r in records] == ["MISS", "MISS", "HIT", "NONE"]
+    assert records[1].upstream_status == 200
+    assert records[1].rate_limit_remaining == "29"
+    assert records[1].upstream_ms >= 0
+    assert records[1].query == "pulumi"
+    everything = caplog.text + " ".join(repr(vars(r)) for r in caplog.records)
+    assert TOKEN not in everything
+    assert "Bearer" not in everything
+
+
+def test_cors_only_when_configured(function_env: FakeGitHub, monkeypatch):
+    origin = {"Origin": "https://chatgpt.com"}
+    assert "Access-Control-Allow-Origin" not in app.handler(event({"q": "x"}, headers=origin))["headers"]
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://chatgpt.com,https://chat.openai.com")
+    allowed = app.handler(event({"q": "x"}, headers=origin))
+    assert allowed["headers"]["Access-Control-Allow-Origin"] == "https://chatgpt.com"
+    denied = app.handler(event({"q": "x"}, headers={"origin": "https://evil.example"}))
+    assert "Access-Control-Allow-Origin" not in denied["headers"]
+    preflight = app.handler(event(None, method="OPTIONS", headers=origin))
+    assert preflight["statusCode"] == 204
+    assert "GET" in preflight["headers"]["Access-Control-Allow-Methods"]
