@@ -1,0 +1,71 @@
+"""GitHub search for AI assistants: config, components, exports."""
+
+import pulumi
+
+from infra.cdn import Cdn
+from infra.domain import Domain
+from infra.search_api import SearchApi
+from infra.settings import DEFAULTS, ConfigError, load
+from infra.static_site import StaticSite
+
+config = pulumi.Config()
+try:
+    settings = load({key: config.get(key) for key in DEFAULTS})
+except ConfigError as exc:
+    raise pulumi.RunError(str(exc)) from None
+
+token_value = config.get("githubToken") or ""
+github_token = pulumi.Output.secret(token_value) if token_value.strip() else None
+if github_token is None:
+    pulumi.log.warn(
+        "githubToken is not set: GitHub allows 10 searches a minute instead of 30. "
+        "Set one with: pulumi config set --secret githubToken <fine-grained token with no permissions>"
+    )
+if settings.contact_email is None:
+    pulumi.log.info("contactEmail is not set: the plugin manifest carries no contact address")
+
+domain = (
+    Domain(
+        "domain",
+        domain=settings.domain,
+        hosted_zone_id=settings.hosted_zone_id or "",
+        certificate_arn=settings.acm_certificate_arn,
+    )
+    if settings.domain
+    else None
+)
+site = StaticSite("site")
+api = SearchApi(
+    "search",
+    github_token=github_token,
+    github_api_url=settings.github_api_url,
+    cache_ttl_seconds=settings.cache_ttl_seconds,
+    log_retention_days=settings.log_retention_days,
+    throttle_rate_limit=settings.throttle_rate_limit,
+    throttle_burst_limit=settings.throttle_burst_limit,
+)
+cdn = Cdn(
+    "cdn",
+    bucket_regional_domain_name=site.bucket.bucket_regional_domain_name,
+    api_domain=api.origin_domain,
+    api_origin_path=api.origin_path,
+    api_key=api.api_key_value,
+    cache_ttl_seconds=settings.cache_ttl_seconds,
+    price_class=settings.price_class,
+    domain=settings.domain,
+    certificate_arn=domain.certificate_arn if domain else None,
+)
+if domain:
+    domain.point_at(cdn.distribution)
+
+url = f"https://{settings.domain}" if settings.domain else pulumi.Output.concat("https://", cdn.distribution.domain_name)
+site.serve(cdn.distribution, base_url=url, contact_email=settings.contact_email)
+
+pulumi.export("url", url)
+pulumi.export("searchUrl", pulumi.Output.concat(url, "/api/search"))
+pulumi.export("manifestUrl", pulumi.Output.concat(url, "/.well-known/ai-plugin.json"))
+pulumi.export("openapiUrl", pulumi.Output.concat(url, "/openapi.yaml"))
+pulumi.export("distributionId", cdn.distribution.id)
+pulumi.export("bucketName", site.bucket.bucket)
+pulumi.export("functionName", api.function.name)
+pulumi.export("restApiId", api.rest_api.id)

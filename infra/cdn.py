@@ -1,0 +1,144 @@
+"""The CloudFront distribution: the bucket by default, the API under `api/*`."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+# AWS managed cache policy "Managed-CachingOptimized".
+CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+# The only query parameters the API reads; nothing else may split the cache or reach the origin.
+API_QUERY_PARAMETERS = ("q", "sort", "order", "limit")
+HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
+MIN_VIEWER_TLS = "TLSv1.2_2021"
+SITE_ORIGIN_ID, API_ORIGIN_ID = "site", "api"
+
+
+class Cdn(pulumi.ComponentResource):
+    distribution: aws.cloudfront.Distribution
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        bucket_regional_domain_name: pulumi.Input[str],
+        api_domain: pulumi.Input[str],
+        api_origin_path: str,
+        api_key: pulumi.Input[str],
+        cache_ttl_seconds: int,
+        price_class: str,
+        domain: str | None = None,
+        certificate_arn: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("github-search:cdn:Cdn", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        access_control = aws.cloudfront.OriginAccessControl(
+            f"{name}-site-access",
+            description="CloudFront reads the private site bucket with SigV4",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            opts=child,
+        )
+        api_cache = aws.cloudfront.CachePolicy(
+            f"{name}-api-cache",
+            comment="Search answers: keyed on the API's own parameters, TTL from the function's Cache-Control",
+            min_ttl=0,
+            default_ttl=0,  # an answer without Cache-Control (errors say no-store) is not kept
+            max_ttl=cache_ttl_seconds,
+            parameters_in_cache_key_and_forwarded_to_origin={
+                "query_strings_config": {"query_string_behavior": "whitelist", "query_strings": {"items": list(API_QUERY_PARAMETERS)}},
+                # No headers: above all never Host, which API Gateway answers with 403.
+                "headers_config": {"header_behavior": "none"},
+                "cookies_config": {"cookie_behavior": "none"},
+                "enable_accept_encoding_gzip": True,
+                "enable_accept_encoding_brotli": True,
+            },
+            opts=child,
+        )
+        security_headers = aws.cloudfront.ResponseHeadersPolicy(
+            f"{name}-security-headers",
+            comment="HSTS and friends on every answer",
+            security_headers_config={
+                "strict_transport_security": {
+                    "access_control_max_age_sec": HSTS_MAX_AGE_SECONDS,
+                    "include_subdomains": False,  # the stack does not own its parent domain's other names
+                    "preload": False,
+                    "override": True,
+                },
+                "content_type_options": {"override": True},
+                "frame_options": {"frame_option": "DENY", "override": True},
+                "referrer_policy": {"referrer_policy": "strict-origin-when-cross-origin", "override": True},
+                "content_security_policy": {
+                    "content_security_policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                    "override": False,
+                },
+            },
+            opts=child,
+        )
+
+        if domain is not None:
+            viewer_certificate: aws.cloudfront.DistributionViewerCertificateArgsDict = {
+                "acm_certificate_arn": certificate_arn,
+                "ssl_support_method": "sni-only",
+                "minimum_protocol_version": MIN_VIEWER_TLS,
+            }
+        else:
+            viewer_certificate = {"cloudfront_default_certificate": True}
+
+        self.distribution = aws.cloudfront.Distribution(
+            f"{name}-distribution",
+            enabled=True,
+            comment="GitHub search for AI assistants",
+            aliases=[domain] if domain else None,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            default_root_object="index.html",
+            price_class=price_class,
+            origins=[
+                {
+                    "origin_id": SITE_ORIGIN_ID,
+                    "domain_name": bucket_regional_domain_name,
+                    "origin_access_control_id": access_control.id,
+                },
+                {
+                    "origin_id": API_ORIGIN_ID,
+                    "domain_name": api_domain,
+                    "origin_path": api_origin_path,  # /api/search -> /<stage>/api/search
+                    "custom_origin_config": {
+                        "http_port": 80,
+                        "https_port": 443,
+                        "origin_protocol_policy": "https-only",
+                        "origin_ssl_protocols": ["TLSv1.2"],
+                    },
+                    "custom_headers": [{"name": "x-api-key", "value": api_key}],
+                },
+            ],
+            default_cache_behavior={
+                "target_origin_id": SITE_ORIGIN_ID,
+                "viewer_protocol_policy": "redirect-to-https",
+                "allowed_methods": ["GET", "HEAD"],
+                "cached_methods": ["GET", "HEAD"],
+                "compress": True,
+                "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
+                "response_headers_policy_id": security_headers.id,
+            },
+            ordered_cache_behaviors=[
+                {
+                    "path_pattern": "api/*",
+                    "target_origin_id": API_ORIGIN_ID,
+                    "viewer_protocol_policy": "redirect-to-https",
+                    "allowed_methods": ["GET", "HEAD"],
+                    "cached_methods": ["GET", "HEAD"],
+                    "compress": True,
+                    "cache_policy_id": api_cache.id,
+                    "response_headers_policy_id": security_headers.id,
+                }
+            ],
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate=viewer_certificate,
+            opts=child,
+        )
+        self.register_outputs({"distributionId": self.distribution.id, "domainName": self.distribution.domain_name})

@@ -1,0 +1,175 @@
+"""The search function and the REST API in front of it, reachable only with the API key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.function_code import LAMBDA_HANDLER, build_archive
+
+RUNTIME = "python3.14"  # the newest Python Lambda offers
+ARCHITECTURE = "arm64"
+MEMORY_MB = 256  # one TLS connection and a JSON body; more memory buys a faster cold TLS handshake
+TIMEOUT_SECONDS = 20  # the client gives up after 3 s connect + 8 s read, so 504 comes first
+STAGE_NAME = "v1"
+# The API definition; hashed into the deployment's triggers so any change redeploys.
+API_PATH = ("api", "search")
+METHOD = {"http_method": "GET", "authorization": "NONE", "api_key_required": True}
+INTEGRATION = {"type": "AWS_PROXY", "integration_http_method": "POST"}
+
+
+def api_definition_hash(*resource_ids: str) -> str:
+    definition = {"path": API_PATH, "method": METHOD, "integration": INTEGRATION, "ids": resource_ids}
+    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+
+
+def assume_role_policy() -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        }
+    )
+
+
+def logging_policy(log_group_arn: str) -> str:
+    """Write to its own log group, nothing else (no CreateLogGroup: the group is ours)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{log_group_arn}:log-stream:*",
+                }
+            ],
+        }
+    )
+
+
+class SearchApi(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        *,
+        github_token: pulumi.Output[str] | None,
+        github_api_url: str,
+        cache_ttl_seconds: int,
+        log_retention_days: int,
+        throttle_rate_limit: int,
+        throttle_burst_limit: int,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("github-search:api:SearchApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        log_group = aws.cloudwatch.LogGroup(f"{name}-function-logs", retention_in_days=log_retention_days, opts=child)
+        role = aws.iam.Role(f"{name}-function-role", assume_role_policy=assume_role_policy(), opts=child)
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-function-logging", role=role.id, policy=log_group.arn.apply(logging_policy), opts=child
+        )
+
+        environment: dict[str, Any] = {"GITHUB_API_URL": github_api_url, "CACHE_TTL_SECONDS": str(cache_ttl_seconds)}
+        if github_token is not None:
+            environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
+        archive = build_archive()
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            runtime=RUNTIME,
+            architectures=[ARCHITECTURE],
+            handler=LAMBDA_HANDLER,
+            code=pulumi.FileArchive(str(archive.path)),
+            source_code_hash=archive.sha256_base64,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT_SECONDS,
+            role=role.arn,
+            environment={"variables": environment},
+            logging_config={
+                "log_format": "JSON",
+                "log_group": log_group.name,
+                "application_log_level": "INFO",
+                "system_log_level": "WARN",
+            },
+            description="GitHub repository search for AI assistants",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role_policy]),
+        )
+
+        self.rest_api = aws.apigateway.RestApi(
+            f"{name}-rest-api",
+            description="GitHub repository search (reached through CloudFront with an API key)",
+            endpoint_configuration={"types": "REGIONAL"},
+            api_key_source="HEADER",
+            opts=child,
+        )
+        api_resource = aws.apigateway.Resource(
+            f"{name}-resource-{API_PATH[0]}",
+            rest_api=self.rest_api.id,
+            parent_id=self.rest_api.root_resource_id,
+            path_part=API_PATH[0],
+            opts=child,
+        )
+        search_resource = aws.apigateway.Resource(
+            f"{name}-resource-{API_PATH[1]}",
+            rest_api=self.rest_api.id,
+            parent_id=api_resource.id,
+            path_part=API_PATH[1],
+            opts=child,
+        )
+        method = aws.apigateway.Method(
+            f"{name}-method", rest_api=self.rest_api.id, resource_id=search_resource.id, **METHOD, opts=child
+        )
+        integration = aws.apigateway.Integration(
+            f"{name}-integration",
+            rest_api=self.rest_api.id,
+            resource_id=search_resource.id,
+            http_method=method.http_method,
+            uri=self.function.invoke_arn,
+            **INTEGRATION,
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-invoke-permission",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            # Only this API's GET /api/search may invoke the function.
+            source_arn=self.rest_api.execution_arn.apply(lambda arn: f"{arn}/*/GET/{'/'.join(API_PATH)}"),
+            opts=child,
+        )
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=self.rest_api.id,
+            triggers={
+                "redeployment": pulumi.Output.all(api_resource.id, search_resource.id, method.id, integration.id).apply(
+                    lambda ids: api_definition_hash(*ids)
+                )
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[method, integration]),
+        )
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage", rest_api=self.rest_api.id, deployment=deployment.id, stage_name=STAGE_NAME, opts=child
+        )
+
+        self.api_key = aws.apigateway.ApiKey(
+            f"{name}-cloudfront-key", description="Sent by CloudFront as x-api-key; not for clients", opts=child
+        )
+        usage_plan = aws.apigateway.UsagePlan(
+            f"{name}-usage-plan",
+            api_stages=[{"api_id": self.rest_api.id, "stage": self.stage.stage_name}],
+            throttle_settings={"rate_limit": throttle_rate_limit, "burst_limit": throttle_burst_limit},
+            opts=child,
+        )
+        aws.apigateway.UsagePlanKey(
+            f"{name}-usage-plan-key", key_id=self.api_key.id, key_type="API_KEY", usage_plan_id=usage_plan.id, opts=child
+        )
+
+        # What the distribution needs: the origin's host name, the path onto the stage, the key.
+        self.origin_domain = self.stage.invoke_url.apply(lambda url: url.split("://", 1)[1].split("/", 1)[0])
+        self.origin_path = f"/{STAGE_NAME}"
+        self.api_key_value = pulumi.Output.secret(self.api_key.value)
+        self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})

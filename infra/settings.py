@@ -1,0 +1,149 @@
+"""Stack configuration: read, defaulted and validated before any resource is registered.
+
+Pure: `load` takes the raw strings `pulumi config` holds and returns `Settings`, or raises
+`ConfigError` naming the key and the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+PROJECT = "github-search-plugin"
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+# Defaults, as declared in Pulumi.yaml (a test keeps the two equal). "" means unset: Pulumi
+# treats a declared key without a default as required, so optional keys default to "".
+DEFAULTS: dict[str, str] = {
+    "domain": "",
+    "hostedZoneId": "",
+    "acmCertificateArn": "",
+    "githubToken": "",
+    "githubApiUrl": "https://api.github.com",
+    "cacheTtlSeconds": "300",
+    "throttleRateLimit": "10",
+    "throttleBurstLimit": "20",
+    "logRetentionDays": "14",
+    "contactEmail": "",
+    "priceClass": "PriceClass_100",
+}
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:certificate/[0-9a-f-]{36}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ConfigError(ValueError):
+    def __init__(self, key: str, problem: str, fix: str) -> None:
+        self.key = key
+        super().__init__(f"Invalid stack configuration '{key}': {problem}. Fix: {fix}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str | None
+    hosted_zone_id: str | None
+    acm_certificate_arn: str | None
+    has_github_token: bool  # the token itself stays a Pulumi secret, never in this object
+    github_api_url: str
+    cache_ttl_seconds: int
+    throttle_rate_limit: int
+    throttle_burst_limit: int
+    log_retention_days: int
+    contact_email: str | None
+    price_class: str
+
+    @property
+    def creates_certificate(self) -> bool:
+        return self.domain is not None and self.acm_certificate_arn is None
+
+
+def _set(key: str, example: str) -> str:
+    return f"pulumi config set {key} {example}"
+
+
+def _positive_int(raw: Mapping[str, str], key: str, check: Callable[[int], bool] = lambda n: n > 0, rule: str = "a whole number greater than 0") -> int:
+    value = raw[key].strip()
+    if not (value.isascii() and value.lstrip("-").isdigit()) or not check(int(value)):
+        raise ConfigError(key, f"must be {rule}, got {value!r}", _set(key, DEFAULTS[key]))
+    return int(value)
+
+
+def valid_host_name(name: str) -> bool:
+    labels = name.split(".")
+    return len(name) <= 253 and len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
+
+
+def load(config: Mapping[str, str | None]) -> Settings:
+    raw = {key: (config.get(key) or default) for key, default in DEFAULTS.items()}
+    domain = raw["domain"].strip().lower().rstrip(".") or None
+    zone = raw["hostedZoneId"].strip() or None
+    arn = raw["acmCertificateArn"].strip() or None
+
+    if domain is not None and not valid_host_name(domain):
+        hint = " (a host name, without https:// or a path)" if "/" in domain or ":" in domain else ""
+        raise ConfigError("domain", f"{domain!r} is not a valid host name{hint}", _set("domain", "search.example.com"))
+    if domain is not None and zone is None:
+        raise ConfigError(
+            "hostedZoneId", "is required with 'domain' (the Route53 zone that holds it)", _set("hostedZoneId", "Z0123456789ABCDEFGHIJ")
+        )
+    if zone is not None and domain is None:
+        raise ConfigError("domain", "is required with 'hostedZoneId'", f"{_set('domain', 'search.example.com')}, or pulumi config rm hostedZoneId")
+    if zone is not None and not _ZONE_ID.match(zone):
+        raise ConfigError("hostedZoneId", f"{zone!r} is not a Route53 hosted zone id", _set("hostedZoneId", "Z0123456789ABCDEFGHIJ"))
+    if arn is not None:
+        if domain is None:
+            raise ConfigError("acmCertificateArn", "is only used with 'domain'", f"{_set('domain', 'search.example.com')}, or pulumi config rm acmCertificateArn")
+        match = _ACM_ARN.match(arn)
+        if match is None:
+            raise ConfigError(
+                "acmCertificateArn",
+                f"{arn!r} is not an ACM certificate ARN",
+                _set("acmCertificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/<uuid>"),
+            )
+        if match["region"] != "us-east-1":
+            raise ConfigError(
+                "acmCertificateArn",
+                f"the certificate is in {match['region']}, but CloudFront only uses certificates in us-east-1",
+                "request or import the certificate in us-east-1 and set its ARN, or pulumi config rm acmCertificateArn "
+                "to let the stack create and validate one",
+            )
+
+    api_url = raw["githubApiUrl"].strip().rstrip("/")
+    parts = urlsplit(api_url)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            "githubApiUrl", f"must be an https URL, got {api_url!r}", "pulumi config set githubApiUrl https://github.example.com/api/v3"
+        )
+
+    email = raw["contactEmail"].strip() or None
+    if email is not None and not _EMAIL.match(email):
+        raise ConfigError("contactEmail", f"{email!r} is not an email address", _set("contactEmail", "ops@example.com"))
+
+    price_class = raw["priceClass"].strip()
+    if price_class not in PRICE_CLASSES:
+        raise ConfigError("priceClass", f"must be one of {', '.join(PRICE_CLASSES)}, got {price_class!r}", _set("priceClass", "PriceClass_100"))
+
+    return Settings(
+        domain=domain,
+        hosted_zone_id=zone,
+        acm_certificate_arn=arn,
+        has_github_token=bool(raw["githubToken"].strip()),
+        github_api_url=api_url,
+        cache_ttl_seconds=_positive_int(raw, "cacheTtlSeconds"),
+        throttle_rate_limit=_positive_int(raw, "throttleRateLimit"),
+        throttle_burst_limit=_positive_int(raw, "throttleBurstLimit"),
+        log_retention_days=_positive_int(
+            raw,
+            "logRetentionDays",
+            lambda n: n in LOG_RETENTION_DAYS,
+            "a retention CloudWatch Logs accepts (" + ", ".join(map(str, LOG_RETENTION_DAYS)) + ")",
+        ),
+        contact_email=email,
+        price_class=price_class,
+    )

@@ -1,0 +1,85 @@
+"""The static files a stack (or the local server) serves, rendered for one public base URL.
+
+Pure functions: the Pulumi program uploads what `site_files` returns, and `make dev` serves the
+same list, so a deployed stack and a laptop can never disagree on paths, types or contents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+VERSION = "0.1.0"
+# Short, so that a changed file is visible at the edge within minutes (no invalidation needed).
+CACHE_CONTROL = "public, max-age=300"
+_BASE_URL = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    key: str  # object key, and the URL path without its leading slash
+    body: bytes
+    content_type: str
+    cache_control: str = CACHE_CONTROL
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    source: str  # file name in static/
+    content_type: str
+    templated: bool  # rendered with the base URL, or served as is
+
+
+LAYOUT = (
+    Entry("index.html", "index.html", "text/html; charset=utf-8", templated=True),
+    Entry(".well-known/ai-plugin.json", "ai-plugin.json", "application/json", templated=True),
+    Entry("openapi.yaml", "openapi.yaml", "application/yaml", templated=True),
+    Entry("legal", "legal.html", "text/html; charset=utf-8", templated=False),  # the URL the manifest names
+    Entry("logo.png", "logo.png", "image/png", templated=False),
+)
+
+
+def _json_text(value: str) -> str:
+    """A value to place inside a JSON string literal."""
+    return json.dumps(value)[1:-1]
+
+
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """Replace every {{name}}; an unknown name is an error, not a silent blank."""
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise ValueError(f"template placeholder {match.group(0)} has no value")
+        return values[match.group(1)]
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def render(name: str, base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR) -> bytes:
+    if not _BASE_URL.match(base_url):
+        raise ValueError(f"base URL must look like https://host[:port] with no path or trailing slash, got {base_url!r}")
+    text = (static_dir / name).read_text(encoding="utf-8")
+    if name.endswith(".json"):
+        values = {"base_url": base_url, "contact_email": contact_email or "", "version": VERSION}
+        manifest = json.loads(substitute(text, {k: _json_text(v) for k, v in values.items()}))
+        if not contact_email:
+            del manifest["contact_email"]  # better absent than an empty address
+        return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    return substitute(text, {"base_url": base_url, "version": VERSION}).encode()
+
+
+def body(entry: Entry, base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR) -> bytes:
+    if entry.templated:
+        return render(entry.source, base_url, contact_email, static_dir)
+    return (static_dir / entry.source).read_bytes()
+
+
+def site_files(base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR) -> list[SiteFile]:
+    return [SiteFile(e.key, body(e, base_url, contact_email, static_dir), e.content_type) for e in LAYOUT]

@@ -1,0 +1,81 @@
+"""Helpers to run the Pulumi program under mocks (one subprocess per config) and query the graph."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from functools import cache
+from typing import Any
+
+from tests.conftest import TOKEN
+from tools.synth import ROOT
+
+CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+# The three configurations the issue names: nothing set, everything set, domain without ARN.
+CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {
+    "dev": ("dev", (), ()),
+    "prod": ("prod", (), (("githubToken", TOKEN),)),
+    "domain-without-arn": ("prod", (("acmCertificateArn", ""),), (("githubToken", TOKEN),)),
+}
+
+
+@cache
+def synth(stack: str, overrides: tuple[tuple[str, str], ...] = (), secrets: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    args = [sys.executable, "-m", "tools.synth", "--stack", stack, "--raw"]
+    args += [f"--set={k}={v}" for k, v in overrides] + [f"--secret={k}={v}" for k, v in secrets]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    if not done.stdout.strip():
+        raise AssertionError(f"synth printed nothing:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def recording(config: str) -> dict[str, Any]:
+    return synth(*CONFIGS[config])["raw"]
+
+
+class Graph:
+    def __init__(self, rec: dict[str, Any]) -> None:
+        self.rec = rec
+        self.resources = rec["resources"]
+
+    def all(self, typ: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == typ]
+
+    def one(self, typ: str) -> dict[str, Any]:
+        found = self.all(typ)
+        assert len(found) == 1, f"expected one {typ}, found {[r['name'] for r in found]}"
+        return found[0]
+
+    def inputs(self, typ: str) -> dict[str, Any]:
+        return unwrap(self.one(typ)["inputs"])
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return {k: v["value"] for k, v in self.rec["outputs"].items()}
+
+
+def unwrap(value: Any) -> Any:
+    """Inputs with secret markers removed (for asserting values, not secretness)."""
+    if isinstance(value, dict):
+        if set(value) == {"secret"}:
+            return unwrap(value["secret"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def plain_occurrences(value: Any, needle: str, path: str = "") -> list[str]:
+    """Where `needle` appears outside a secret-marked property."""
+    if isinstance(value, dict):
+        if set(value) == {"secret"}:
+            return []
+        return [p for k, v in value.items() for p in plain_occurrences(v, needle, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in plain_occurrences(v, needle, f"{path}[{i}]")]
+    return [path] if isinstance(value, str) and needle in value else []
+
+
+def contains(value: Any, needle: str) -> bool:
+    return needle in json.dumps(value)

@@ -1,0 +1,236 @@
+"""Run the real Pulumi program offline under Pulumi's mocks and record the resource graph.
+
+What `pulumi preview` would register, without the CLI, a provider plugin or an AWS account:
+config is assembled as the CLI does (Pulumi.yaml defaults, then Pulumi.<stack>.yaml, then
+overrides), `__main__.py` runs under `pulumi.runtime.set_mocks`, and every registration is
+recorded with its type, name, parent, dependencies and inputs (secrets kept marked).
+
+    python -m tools.synth --stack dev                     # JSON on stdout
+    python -m tools.synth --stack prod --set domain=x.example.com --secret githubToken=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import runpy
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "github-search-plugin"
+SECRET = "[secret]"
+ACCOUNT = "123456789012"
+MOCK_API_KEY = "MOCK0API0KEY0VALUE0000000000000000000000"  # the provider marks an API key's value secret
+
+
+def stack_config(stack: str, overrides: Mapping[str, str], secrets: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Config as the CLI hands it to the program: full keys, string values, secret keys listed."""
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    values: dict[str, str] = {}
+    for key, spec in (project.get("config") or {}).items():
+        if isinstance(spec, dict) and "default" in spec:
+            values[f"{PROJECT}:{key}"] = str(spec["default"])
+    stack_file = ROOT / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
+            values[key] = value if isinstance(value, str) else json.dumps(value)
+    for key, value in {**overrides, **secrets}.items():
+        values[key if ":" in key else f"{PROJECT}:{key}"] = value
+    return values, [k if ":" in k else f"{PROJECT}:{k}" for k in secrets]
+
+
+def mock_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    """Plausible provider outputs, so the program's applies see realistic values."""
+    physical = f"{name}-0a1b2c3"
+    out: dict[str, Any] = {}
+    if typ == "aws:s3/bucket:Bucket":
+        out = {"bucket": physical, "arn": f"arn:aws:s3:::{physical}", "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com"}
+    elif typ == "aws:cloudfront/distribution:Distribution":
+        physical = "E2EXAMPLE0DIST"
+        out = {"arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{physical}", "domainName": "d111111abcdef8.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}
+    elif typ == "aws:apigateway/restApi:RestApi":
+        physical = "a1b2c3d4e5"
+        out = {"rootResourceId": "r00tr3s0ur", "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{physical}"}
+    elif typ == "aws:apigateway/stage:Stage":
+        out = {"invokeUrl": f"https://a1b2c3d4e5.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"}
+    elif typ == "aws:lambda/function:Function":
+        arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{physical}"
+        out = {"arn": arn, "name": physical, "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"}
+    elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        out = {"name": physical, "arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{physical}"}
+    elif typ == "aws:iam/role:Role":
+        out = {"arn": f"arn:aws:iam::{ACCOUNT}:role/{physical}", "name": physical}
+    elif typ == "aws:apigateway/apiKey:ApiKey":
+        out = {"value": MOCK_API_KEY}
+    elif typ == "aws:acm/certificate:Certificate":
+        domain = inputs.get("domainName", "")
+        out = {
+            "arn": f"arn:aws:acm:{inputs.get('region', region)}:{ACCOUNT}:certificate/11111111-2222-3333-4444-555555555555",
+            "domainValidationOptions": [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_0123abcd.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_4567efgh.acm-validations.aws.",
+                }
+            ],
+        }
+    elif typ == "aws:route53/record:Record":
+        out = {"fqdn": inputs.get("name")}
+    return physical, {**inputs, **out}
+
+
+def _plain(value: Any, redact: frozenset[str] = frozenset()) -> Any:
+    """JSON-ready inputs: a secret property as {'secret': value}, assets as paths, and each
+    string in `redact` (the secret values themselves) replaced by a marker."""
+    import pulumi
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return {"secret": _plain(value.get("value"), redact)}
+        return {k: _plain(v, redact) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_plain(v, redact) for v in value]
+    if isinstance(value, str) and value in redact:
+        return SECRET
+    if isinstance(value, pulumi.FileArchive | pulumi.FileAsset):
+        kind = "fileArchive" if isinstance(value, pulumi.FileArchive) else "fileAsset"
+        return {kind: str(Path(value.path).resolve().relative_to(ROOT))}
+    if value is rpc.UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+def synth(stack: str, overrides: Mapping[str, str] | None = None, secrets: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run __main__.py under mocks: {'resources', 'outputs', 'log', 'error', 'secret_values'}."""
+    import pulumi
+    from pulumi.runtime import mocks, settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    values, secret_keys = stack_config(stack, overrides or {}, secrets or {})
+    region = values.get("aws:region", "us-east-1")
+    registrations: list[dict[str, Any]] = []
+
+    class Recorder(mocks.MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC's name)
+            if request.type != "pulumi:pulumi:Stack":
+                from pulumi.runtime import rpc
+
+                registrations.append(
+                    {
+                        "type": request.type,
+                        "name": request.name,
+                        "custom": request.custom,
+                        "parentUrn": request.parent,
+                        "dependencyUrns": list(request.dependencies),
+                        "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+                        "inputs": rpc.deserialize_properties(request.object, keep_unknowns=True),
+                        "urn": self.make_urn(request.parent, request.type, request.name),
+                    }
+                )
+            return super().RegisterResource(request)
+
+    class Mocks(mocks.Mocks):
+        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+            physical, state = mock_outputs(args.typ, args.name, args.inputs, region)
+            provider_outputs[args.name] = {"id": physical, **{k: v for k, v in state.items() if k not in args.inputs}}
+            return physical, state
+
+        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+            return {}, None
+
+    provider_outputs: dict[str, dict[str, Any]] = {}
+    log_lines: list[dict[str, str]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            log_lines.append({"level": record.levelname.lower(), "message": record.getMessage()})
+
+    logger = logging.getLogger("tools.synth.engine")
+    logger.addHandler(Collect())
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+
+    set_all_config(values, secret_keys)
+    mocks.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=False, logger=logger, monitor=Recorder(Mocks()))
+    error = None
+    sys.path.insert(0, str(ROOT))
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    except pulumi.RunError as exc:
+        error = str(exc)
+
+    outputs: dict[str, Any] = {}
+    root = settings.get_root_resource()
+    for name, value in sorted(getattr(root, "outputs", {}).items()):
+        output = pulumi.Output.from_input(value)
+        resolved = _sync_await(output.future())
+        outputs[name] = {"secret": bool(_sync_await(output.is_secret())), "value": resolved}
+
+    by_urn = {r["urn"]: r["name"] for r in registrations}
+    resources = [
+        {
+            "type": r["type"],
+            "name": r["name"],
+            "parent": by_urn.get(r["parentUrn"]),
+            "dependsOn": sorted({by_urn[u] for u in r["dependencyUrns"] if u in by_urn}),
+            "additionalSecretOutputs": r["additionalSecretOutputs"],
+            "inputs": {k: v for k, v in r["inputs"].items() if k != "__defaults"},
+        }
+        for r in registrations
+    ]
+    secret_values = sorted({*(secrets or {}).values(), MOCK_API_KEY})
+    return {
+        "resources": resources,
+        "outputs": outputs,
+        "providerOutputs": provider_outputs,
+        "log": log_lines,
+        "error": error,
+        "secret_values": secret_values,
+    }
+
+
+def public_view(recording: dict[str, Any]) -> dict[str, Any]:
+    """The recording with every secret value replaced by a marker: what a snapshot may show."""
+    redact = frozenset(recording["secret_values"])
+    return {
+        "resources": sorted(
+            ({**r, "inputs": _plain(r["inputs"], redact)} for r in recording["resources"]), key=lambda r: (r["type"], r["name"])
+        ),
+        "outputs": {k: (SECRET if v["secret"] else v["value"]) for k, v in recording["outputs"].items()},
+        "error": recording["error"],
+    }
+
+
+def raw_view(recording: dict[str, Any]) -> dict[str, Any]:
+    """The recording with secrets as {'secret': value}, for tests that follow a secret."""
+    return {**recording, "resources": [{**r, "inputs": _plain(r["inputs"])} for r in recording["resources"]]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
+    parser.add_argument("--secret", action="append", default=[], metavar="KEY=VALUE", help="secret config value")
+    parser.add_argument("--raw", action="store_true", help="also print secret values (marked); for tests only")
+    args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.set)
+    secrets = dict(item.split("=", 1) for item in args.secret)
+    recording = synth(args.stack, overrides, secrets)
+    view = {"raw": raw_view(recording), "public": public_view(recording)} if args.raw else public_view(recording)
+    json.dump(view, sys.stdout, indent=2, sort_keys=True, default=str)
+    print()
+    return 1 if recording["error"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
