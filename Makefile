@@ -17,8 +17,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## Every check CI runs: lint, format, types, workflows, then the test suite.
-test: install
+## Every check CI runs: lint, format, types, then the test suite.
+test: lint typecheck unit
+
+lint: install
+	@echo "== ruff: lint and format (fix with: $(BIN)/ruff check --fix . && $(BIN)/ruff format .)"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	@echo "== mypy --strict: the program, the function, the tools and the tests"
+	$(BIN)/mypy __main__.py infra handler tools tests
+
+unit: install
+	@echo "== pytest"
 	$(BIN)/pytest -n 2
 
 ## Re-pin requirements*.txt after editing requirements*.in.

@@ -58,7 +58,9 @@ cdn = Cdn(
 if domain:
     domain.point_at(cdn.distribution)
 
-url = f"https://{settings.domain}" if settings.domain else pulumi.Output.concat("https://", cdn.distribution.domain_name)
+url = (
+    f"https://{settings.domain}" if settings.domain else pulumi.Output.concat("https://", cdn.distribution.domain_name)
+)
 site.serve(cdn.distribution, base_url=url, contact_email=settings.contact_email)
 
 pulumi.export("url", url)

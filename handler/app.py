@@ -33,7 +33,9 @@ Response = dict[str, Any]
 
 
 def error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    return _json_response(status, {"error": {"code": code, "message": message}}, {"Cache-Control": "no-store", **(headers or {})})
+    return _json_response(
+        status, {"error": {"code": code, "message": message}}, {"Cache-Control": "no-store", **(headers or {})}
+    )
 
 
 def _json_response(status: int, payload: object, headers: Mapping[str, str]) -> Response:
@@ -165,7 +167,11 @@ class SearchService:
             try:
                 body = to_repos(json.loads(reply.body), query.limit)
             except (ValueError, KeyError, TypeError):
-                return self._fallback(entry, outcome, error(502, "upstream_error", "GitHub answered with a body that is not the expected JSON"))
+                return self._fallback(
+                    entry,
+                    outcome,
+                    error(502, "upstream_error", "GitHub answered with a body that is not the expected JSON"),
+                )
             self.cache.put(query.key, body, reply.headers.get("etag"), now)
             return self._ok(body, "MISS", self.ttl)
         if reply.status == 422:
@@ -247,7 +253,12 @@ def respond(event: object) -> tuple[Response, Outcome, SearchQuery | None]:
     cors = _cors_headers(event)
     method = event.get("httpMethod", "GET")
     if method == "OPTIONS" and cors:
-        preflight = {**cors, "Access-Control-Allow-Methods": "GET, OPTIONS", "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "600"}
+        preflight = {
+            **cors,
+            "Access-Control-Allow-Methods": "GET, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": "600",
+        }
         return {"statusCode": 204, "headers": preflight, "body": "", "isBase64Encoded": False}, outcome, None
     if method not in ("GET", "HEAD"):
         return error(405, "method_not_allowed", "only GET is supported", {"Allow": "GET"}), outcome, None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -109,7 +108,7 @@ class GitHubClient:
                     raise
                 # The peer closed the idle connection: a GET is safe to send once more.
                 status, reply_headers, body = self._exchange(target, all_headers)
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             self.close()
             raise UpstreamTimeout(f"GitHub did not answer within {self.read_timeout:g} s") from exc
         except (OSError, http.client.HTTPException) as exc:

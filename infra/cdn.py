@@ -11,6 +11,8 @@ CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 API_QUERY_PARAMETERS = ("q", "sort", "order", "limit")
 HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
 MIN_VIEWER_TLS = "TLSv1.2_2021"
+# The landing and legal pages need their own images and inline styles, nothing else.
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 SITE_ORIGIN_ID, API_ORIGIN_ID = "site", "api"
 
 
@@ -49,7 +51,10 @@ class Cdn(pulumi.ComponentResource):
             default_ttl=0,  # an answer without Cache-Control (errors say no-store) is not kept
             max_ttl=cache_ttl_seconds,
             parameters_in_cache_key_and_forwarded_to_origin={
-                "query_strings_config": {"query_string_behavior": "whitelist", "query_strings": {"items": list(API_QUERY_PARAMETERS)}},
+                "query_strings_config": {
+                    "query_string_behavior": "whitelist",
+                    "query_strings": {"items": list(API_QUERY_PARAMETERS)},
+                },
                 # No headers: above all never Host, which API Gateway answers with 403.
                 "headers_config": {"header_behavior": "none"},
                 "cookies_config": {"cookie_behavior": "none"},
@@ -72,7 +77,7 @@ class Cdn(pulumi.ComponentResource):
                 "frame_options": {"frame_option": "DENY", "override": True},
                 "referrer_policy": {"referrer_policy": "strict-origin-when-cross-origin", "override": True},
                 "content_security_policy": {
-                    "content_security_policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                    "content_security_policy": CONTENT_SECURITY_POLICY,
                     "override": False,
                 },
             },

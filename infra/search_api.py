@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pulumi
@@ -16,22 +17,34 @@ ARCHITECTURE = "arm64"
 MEMORY_MB = 256  # one TLS connection and a JSON body; more memory buys a faster cold TLS handshake
 TIMEOUT_SECONDS = 20  # the client gives up after 3 s connect + 8 s read, so 504 comes first
 STAGE_NAME = "v1"
-# The API definition; hashed into the deployment's triggers so any change redeploys.
-API_PATH = ("api", "search")
-METHOD = {"http_method": "GET", "authorization": "NONE", "api_key_required": True}
-INTEGRATION = {"type": "AWS_PROXY", "integration_http_method": "POST"}
 
 
-def api_definition_hash(*resource_ids: str) -> str:
-    definition = {"path": API_PATH, "method": METHOD, "integration": INTEGRATION, "ids": resource_ids}
-    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+@dataclass(frozen=True)
+class ApiDefinition:
+    """What the REST API serves; hashed into the deployment's triggers so any change redeploys."""
+
+    path: tuple[str, str] = ("api", "search")
+    http_method: str = "GET"
+    authorization: str = "NONE"
+    api_key_required: bool = True
+    integration_type: str = "AWS_PROXY"
+    integration_http_method: str = "POST"  # Lambda is always invoked with POST
+
+    def digest(self, *resource_ids: str) -> str:
+        payload = json.dumps({**asdict(self), "ids": resource_ids}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+API = ApiDefinition()
 
 
 def assume_role_policy() -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
         }
     )
 
@@ -107,21 +120,27 @@ class SearchApi(pulumi.ComponentResource):
             opts=child,
         )
         api_resource = aws.apigateway.Resource(
-            f"{name}-resource-{API_PATH[0]}",
+            f"{name}-resource-{API.path[0]}",
             rest_api=self.rest_api.id,
             parent_id=self.rest_api.root_resource_id,
-            path_part=API_PATH[0],
+            path_part=API.path[0],
             opts=child,
         )
         search_resource = aws.apigateway.Resource(
-            f"{name}-resource-{API_PATH[1]}",
+            f"{name}-resource-{API.path[1]}",
             rest_api=self.rest_api.id,
             parent_id=api_resource.id,
-            path_part=API_PATH[1],
+            path_part=API.path[1],
             opts=child,
         )
         method = aws.apigateway.Method(
-            f"{name}-method", rest_api=self.rest_api.id, resource_id=search_resource.id, **METHOD, opts=child
+            f"{name}-method",
+            rest_api=self.rest_api.id,
+            resource_id=search_resource.id,
+            http_method=API.http_method,
+            authorization=API.authorization,
+            api_key_required=API.api_key_required,
+            opts=child,
         )
         integration = aws.apigateway.Integration(
             f"{name}-integration",
@@ -129,7 +148,8 @@ class SearchApi(pulumi.ComponentResource):
             resource_id=search_resource.id,
             http_method=method.http_method,
             uri=self.function.invoke_arn,
-            **INTEGRATION,
+            type=API.integration_type,
+            integration_http_method=API.integration_http_method,
             opts=child,
         )
         aws.lambda_.Permission(
@@ -138,7 +158,7 @@ class SearchApi(pulumi.ComponentResource):
             function=self.function.name,
             principal="apigateway.amazonaws.com",
             # Only this API's GET /api/search may invoke the function.
-            source_arn=self.rest_api.execution_arn.apply(lambda arn: f"{arn}/*/GET/{'/'.join(API_PATH)}"),
+            source_arn=self.rest_api.execution_arn.apply(lambda arn: f"{arn}/*/GET/{'/'.join(API.path)}"),
             opts=child,
         )
         deployment = aws.apigateway.Deployment(
@@ -146,7 +166,7 @@ class SearchApi(pulumi.ComponentResource):
             rest_api=self.rest_api.id,
             triggers={
                 "redeployment": pulumi.Output.all(api_resource.id, search_resource.id, method.id, integration.id).apply(
-                    lambda ids: api_definition_hash(*ids)
+                    lambda ids: API.digest(*ids)
                 )
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[method, integration]),
@@ -165,11 +185,15 @@ class SearchApi(pulumi.ComponentResource):
             opts=child,
         )
         aws.apigateway.UsagePlanKey(
-            f"{name}-usage-plan-key", key_id=self.api_key.id, key_type="API_KEY", usage_plan_id=usage_plan.id, opts=child
+            f"{name}-usage-plan-key",
+            key_id=self.api_key.id,
+            key_type="API_KEY",
+            usage_plan_id=usage_plan.id,
+            opts=child,
         )
 
         # What the distribution needs: the origin's host name, the path onto the stage, the key.
         self.origin_domain = self.stage.invoke_url.apply(lambda url: url.split("://", 1)[1].split("/", 1)[0])
         self.origin_path = f"/{STAGE_NAME}"
-        self.api_key_value = pulumi.Output.secret(self.api_key.value)
+        self.api_key_value: pulumi.Output[str] = pulumi.Output.secret(self.api_key.value)
         self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})

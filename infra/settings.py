@@ -14,7 +14,30 @@ from urllib.parse import urlsplit
 PROJECT = "github-search-plugin"
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 # The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 # Defaults, as declared in Pulumi.yaml (a test keeps the two equal). "" means unset: Pulumi
 # treats a declared key without a default as required, so optional keys default to "".
@@ -67,7 +90,12 @@ def _set(key: str, example: str) -> str:
     return f"pulumi config set {key} {example}"
 
 
-def _positive_int(raw: Mapping[str, str], key: str, check: Callable[[int], bool] = lambda n: n > 0, rule: str = "a whole number greater than 0") -> int:
+def _positive_int(
+    raw: Mapping[str, str],
+    key: str,
+    check: Callable[[int], bool] = lambda n: n > 0,
+    rule: str = "a whole number greater than 0",
+) -> int:
     value = raw[key].strip()
     if not (value.isascii() and value.lstrip("-").isdigit()) or not check(int(value)):
         raise ConfigError(key, f"must be {rule}, got {value!r}", _set(key, DEFAULTS[key]))
@@ -76,7 +104,12 @@ def _positive_int(raw: Mapping[str, str], key: str, check: Callable[[int], bool]
 
 def valid_host_name(name: str) -> bool:
     labels = name.split(".")
-    return len(name) <= 253 and len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
+    return (
+        len(name) <= 253
+        and len(labels) >= 2
+        and all(_HOST_LABEL.match(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
 
 
 def load(config: Mapping[str, str | None]) -> Settings:
@@ -90,15 +123,27 @@ def load(config: Mapping[str, str | None]) -> Settings:
         raise ConfigError("domain", f"{domain!r} is not a valid host name{hint}", _set("domain", "search.example.com"))
     if domain is not None and zone is None:
         raise ConfigError(
-            "hostedZoneId", "is required with 'domain' (the Route53 zone that holds it)", _set("hostedZoneId", "Z0123456789ABCDEFGHIJ")
+            "hostedZoneId",
+            "is required with 'domain' (the Route53 zone that holds it)",
+            _set("hostedZoneId", "Z0123456789ABCDEFGHIJ"),
         )
     if zone is not None and domain is None:
-        raise ConfigError("domain", "is required with 'hostedZoneId'", f"{_set('domain', 'search.example.com')}, or pulumi config rm hostedZoneId")
+        raise ConfigError(
+            "domain",
+            "is required with 'hostedZoneId'",
+            f"{_set('domain', 'search.example.com')}, or pulumi config rm hostedZoneId",
+        )
     if zone is not None and not _ZONE_ID.match(zone):
-        raise ConfigError("hostedZoneId", f"{zone!r} is not a Route53 hosted zone id", _set("hostedZoneId", "Z0123456789ABCDEFGHIJ"))
+        raise ConfigError(
+            "hostedZoneId", f"{zone!r} is not a Route53 hosted zone id", _set("hostedZoneId", "Z0123456789ABCDEFGHIJ")
+        )
     if arn is not None:
         if domain is None:
-            raise ConfigError("acmCertificateArn", "is only used with 'domain'", f"{_set('domain', 'search.example.com')}, or pulumi config rm acmCertificateArn")
+            raise ConfigError(
+                "acmCertificateArn",
+                "is only used with 'domain'",
+                f"{_set('domain', 'search.example.com')}, or pulumi config rm acmCertificateArn",
+            )
         match = _ACM_ARN.match(arn)
         if match is None:
             raise ConfigError(
@@ -118,7 +163,9 @@ def load(config: Mapping[str, str | None]) -> Settings:
     parts = urlsplit(api_url)
     if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(
-            "githubApiUrl", f"must be an https URL, got {api_url!r}", "pulumi config set githubApiUrl https://github.example.com/api/v3"
+            "githubApiUrl",
+            f"must be an https URL, got {api_url!r}",
+            "pulumi config set githubApiUrl https://github.example.com/api/v3",
         )
 
     email = raw["contactEmail"].strip() or None
@@ -127,7 +174,11 @@ def load(config: Mapping[str, str | None]) -> Settings:
 
     price_class = raw["priceClass"].strip()
     if price_class not in PRICE_CLASSES:
-        raise ConfigError("priceClass", f"must be one of {', '.join(PRICE_CLASSES)}, got {price_class!r}", _set("priceClass", "PriceClass_100"))
+        raise ConfigError(
+            "priceClass",
+            f"must be one of {', '.join(PRICE_CLASSES)}, got {price_class!r}",
+            _set("priceClass", "PriceClass_100"),
+        )
 
     return Settings(
         domain=domain,

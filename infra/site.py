@@ -64,7 +64,9 @@ def substitute(text: str, values: dict[str, str]) -> str:
 
 def render(name: str, base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR) -> bytes:
     if not _BASE_URL.match(base_url):
-        raise ValueError(f"base URL must look like https://host[:port] with no path or trailing slash, got {base_url!r}")
+        raise ValueError(
+            f"base URL must look like https://host[:port] with no path or trailing slash, got {base_url!r}"
+        )
     text = (static_dir / name).read_text(encoding="utf-8")
     if name.endswith(".json"):
         values = {"base_url": base_url, "contact_email": contact_email or "", "version": VERSION}

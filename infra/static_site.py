@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+
 import pulumi
 import pulumi_aws as aws
 
-from infra.site import CACHE_CONTROL, LAYOUT, STATIC_DIR, body
+from infra.site import CACHE_CONTROL, LAYOUT, STATIC_DIR, Entry, body
 
 
 def read_policy(bucket_arn: str, distribution_arn: str) -> str:
@@ -37,6 +39,10 @@ def read_policy(bucket_arn: str, distribution_arn: str) -> str:
     )
 
 
+def _renderer(entry: Entry, contact_email: str | None) -> Callable[[str], str]:
+    return lambda base_url: body(entry, base_url, contact_email).decode()
+
+
 class StaticSite(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
 
@@ -64,7 +70,9 @@ class StaticSite(pulumi.ComponentResource):
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=self.bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+            rules=[
+                {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}
+            ],
             opts=child,
         )
         aws.s3.BucketLifecycleConfiguration(
@@ -82,7 +90,9 @@ class StaticSite(pulumi.ComponentResource):
         )
         self.register_outputs({"bucketName": self.bucket.bucket})
 
-    def serve(self, distribution: aws.cloudfront.Distribution, base_url: pulumi.Input[str], contact_email: str | None) -> None:
+    def serve(
+        self, distribution: aws.cloudfront.Distribution, base_url: pulumi.Input[str], contact_email: str | None
+    ) -> None:
         """Let the distribution read the bucket, and upload the site rendered for `base_url`."""
         child = pulumi.ResourceOptions(parent=self)
         aws.s3.BucketPolicy(
@@ -93,11 +103,12 @@ class StaticSite(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
         )
         for entry in LAYOUT:
+            content: pulumi.Output[str] | None = None
+            source: pulumi.FileAsset | None = None
             if entry.templated:
-                content = pulumi.Output.from_input(base_url).apply(lambda url, e=entry: body(e, url, contact_email).decode())
-                source = None
+                content = pulumi.Output.from_input(base_url).apply(_renderer(entry, contact_email))
             else:
-                content, source = None, pulumi.FileAsset(str(STATIC_DIR / entry.source))
+                source = pulumi.FileAsset(str(STATIC_DIR / entry.source))
             aws.s3.BucketObjectv2(
                 f"{self._name}-{entry.key.replace('/', '-')}",
                 bucket=self.bucket.id,

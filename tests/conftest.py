@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import app
 import pytest
 
-import app
 from tools.fake_github import FakeGitHub
 
 TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
@@ -36,7 +36,9 @@ def function_env(fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     app.reset()
 
 
-def event(params: dict[str, Any] | None = None, method: str = "GET", headers: dict[str, str] | None = None) -> dict[str, Any]:
+def event(
+    params: dict[str, Any] | None = None, method: str = "GET", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """An API Gateway REST proxy event for /api/search."""
     return {
         "resource": "/api/search",

@@ -21,7 +21,9 @@ CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str]
 
 
 @cache
-def synth(stack: str, overrides: tuple[tuple[str, str], ...] = (), secrets: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+def synth(
+    stack: str, overrides: tuple[tuple[str, str], ...] = (), secrets: tuple[tuple[str, str], ...] = ()
+) -> dict[str, Any]:
     args = [sys.executable, "-m", "tools.synth", "--stack", stack, "--raw"]
     args += [f"--set={k}={v}" for k, v in overrides] + [f"--secret={k}={v}" for k, v in secrets]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)

@@ -7,11 +7,11 @@ import logging
 import socket
 import time
 
-import pytest
-
 import app
+import pytest
 from github_api import USER_AGENT, GitHubClient
 from query import SearchQuery
+
 from tests.conftest import TOKEN, event
 from tools.fake_github import SECONDARY_LIMIT_MESSAGE, Answer, FakeGitHub, rate_limit_headers, validation_failed
 
@@ -29,7 +29,11 @@ ERROR_CASES = {
     ),
     "429": (Answer(429, {"message": "Too Many Requests"}), 429, "rate_limited"),
     "bad credentials": (Answer(401, {"message": "Bad credentials"}), 502, "upstream_error"),
-    "forbidden, not a limit": (Answer(403, {"message": "Resource not accessible by personal access token"}), 502, "upstream_error"),
+    "forbidden, not a limit": (
+        Answer(403, {"message": "Resource not accessible by personal access token"}),
+        502,
+        "upstream_error",
+    ),
     "500": (Answer(500, {"message": "Server Error"}), 502, "upstream_error"),
     "503": (Answer(503, b"<html>Service Unavailable</html>"), 502, "upstream_error"),
     "invalid JSON": (Answer(200, b'{"total_count": 1, "items": [', {"etag": '"x"'}), 502, "upstream_error"),
@@ -170,11 +174,17 @@ class Clock:
         return self.now
 
 
+class ClockedService(app.SearchService):
+    """The service with a clock the test moves by hand."""
+
+    def __init__(self, url: str) -> None:
+        self.clock_ = Clock()
+        super().__init__(GitHubClient(url, TOKEN, read_timeout=0.3), ttl_seconds=300, clock=self.clock_)
+
+
 @pytest.fixture
 def service(fake: FakeGitHub):
-    clock = Clock()
-    svc = app.SearchService(GitHubClient(fake.url, TOKEN, read_timeout=0.3), ttl_seconds=300, clock=clock)
-    svc.clock_ = clock
+    svc = ClockedService(fake.url)
     yield svc
     svc.client.close()
 

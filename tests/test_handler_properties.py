@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+import app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import app
 from tests.conftest import event
 from tools.fake_github import FakeGitHub
 
@@ -25,7 +25,10 @@ params = st.one_of(
 )
 events = st.one_of(
     st.builds(event, params, st.sampled_from(["GET", "HEAD", "OPTIONS", "POST", "DELETE"])),
-    st.dictionaries(st.sampled_from(["httpMethod", "queryStringParameters", "headers"]), st.one_of(st.none(), text, st.integers(), params)),
+    st.dictionaries(
+        st.sampled_from(["httpMethod", "queryStringParameters", "headers"]),
+        st.one_of(st.none(), text, st.integers(), params),
+    ),
     st.none(),
     text,
     st.lists(st.integers(), max_size=3),

@@ -23,7 +23,12 @@ FUNCTION = "aws:lambda/function:Function"
 STAGE = "aws:apigateway/stage:Stage"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS's managed policy id
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-COMPONENTS = {"github-search:site:StaticSite", "github-search:api:SearchApi", "github-search:cdn:Cdn", "github-search:dns:Domain"}
+COMPONENTS = {
+    "github-search:site:StaticSite",
+    "github-search:api:SearchApi",
+    "github-search:cdn:Cdn",
+    "github-search:dns:Domain",
+}
 
 
 @pytest.fixture(params=ALL)
@@ -97,7 +102,9 @@ def test_domain_component_only_with_domain(dev: Graph, prod: Graph):
 
 def test_bucket_is_private_owner_enforced_encrypted_with_lifecycle(graph: Graph):
     block = graph.inputs("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     ownership = graph.inputs("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
     encryption = graph.inputs("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
@@ -284,7 +291,10 @@ def test_throttle_overrides_reach_the_plan():
     from tests.program import synth
 
     rec = synth("dev", (("throttleRateLimit", "3"), ("throttleBurstLimit", "7")))["raw"]
-    assert Graph(rec).inputs("aws:apigateway/usagePlan:UsagePlan")["throttleSettings"] == {"rateLimit": 3, "burstLimit": 7}
+    assert Graph(rec).inputs("aws:apigateway/usagePlan:UsagePlan")["throttleSettings"] == {
+        "rateLimit": 3,
+        "burstLimit": 7,
+    }
 
 
 # -- CloudFront (CloudFront.1, .3, .7, .8, .9, .10, .12, .13, .15) ---------------------------------
@@ -308,7 +318,11 @@ def test_default_behavior_serves_the_bucket_through_oac(graph: Graph):
     assert "s3OriginConfig" not in site or not site["s3OriginConfig"].get("originAccessIdentity")
     oac = graph.one("aws:cloudfront/originAccessControl:OriginAccessControl")
     assert site["originAccessControlId"] == physical_id(graph, oac["name"])
-    assert (oac["inputs"]["originAccessControlOriginType"], oac["inputs"]["signingBehavior"], oac["inputs"]["signingProtocol"]) == ("s3", "always", "sigv4")
+    assert (
+        oac["inputs"]["originAccessControlOriginType"],
+        oac["inputs"]["signingBehavior"],
+        oac["inputs"]["signingProtocol"],
+    ) == ("s3", "always", "sigv4")
     assert default["viewerProtocolPolicy"] == "redirect-to-https"
     assert default["compress"] is True
     assert default["cachePolicyId"] == CACHING_OPTIMIZED
@@ -342,7 +356,11 @@ def test_api_cache_key_is_only_the_supported_parameters(graph: Graph):
     behavior = api_behavior(graph)
     assert behavior.get("originRequestPolicyId") in (None, ALL_VIEWER_EXCEPT_HOST)
     assert not behavior.get("forwardedValues")
-    [policy] = [p for p in graph.all("aws:cloudfront/cachePolicy:CachePolicy") if physical_id(graph, p["name"]) == behavior["cachePolicyId"]]
+    [policy] = [
+        p
+        for p in graph.all("aws:cloudfront/cachePolicy:CachePolicy")
+        if physical_id(graph, p["name"]) == behavior["cachePolicyId"]
+    ]
     key = policy["inputs"]["parametersInCacheKeyAndForwardedToOrigin"]
     assert key["queryStringsConfig"]["queryStringBehavior"] == "whitelist"
     assert sorted(key["queryStringsConfig"]["queryStrings"]["items"]) == ["limit", "order", "q", "sort"]
@@ -385,7 +403,9 @@ def test_alias_records(prod: Graph, new_cert: Graph, dev: Graph):
         for record in aliases:
             assert record["name"] == "search.example.com"
             assert record["zoneId"] == "Z0123456789EXAMPLE000"
-            assert record["aliases"] == [{"name": target["domainName"], "zoneId": target["hostedZoneId"], "evaluateTargetHealth": False}]
+            assert record["aliases"] == [
+                {"name": target["domainName"], "zoneId": target["hostedZoneId"], "evaluateTargetHealth": False}
+            ]
 
 
 def test_created_certificate_is_dns_validated_in_us_east_1(new_cert: Graph):
@@ -395,7 +415,11 @@ def test_created_certificate_is_dns_validated_in_us_east_1(new_cert: Graph):
     assert certificate["validationMethod"] == "DNS"
     assert certificate.get("keyAlgorithm", "RSA_2048") in {"RSA_2048", "EC_prime256v1", "EC_secp384r1"}
     [record] = [r["inputs"] for r in new_cert.all("aws:route53/record:Record") if not r["inputs"].get("aliases")]
-    assert (record["type"], record["name"], record["records"]) == ("CNAME", "_0123abcd.search.example.com.", ["_4567efgh.acm-validations.aws."])
+    assert (record["type"], record["name"], record["records"]) == (
+        "CNAME",
+        "_0123abcd.search.example.com.",
+        ["_4567efgh.acm-validations.aws."],
+    )
     assert record["zoneId"] == "Z0123456789EXAMPLE000"
     validation = new_cert.inputs("aws:acm/certificateValidation:CertificateValidation")
     assert validation["region"] == "us-east-1"
@@ -412,7 +436,16 @@ def test_created_certificate_is_dns_validated_in_us_east_1(new_cert: Graph):
 
 def test_outputs(graph: Graph):
     outputs = graph.rec["outputs"]
-    assert set(outputs) == {"url", "searchUrl", "manifestUrl", "openapiUrl", "distributionId", "bucketName", "functionName", "restApiId"}
+    assert set(outputs) == {
+        "url",
+        "searchUrl",
+        "manifestUrl",
+        "openapiUrl",
+        "distributionId",
+        "bucketName",
+        "functionName",
+        "restApiId",
+    }
     assert not any(o["secret"] for o in outputs.values())
     url = outputs["url"]["value"]
     assert outputs["searchUrl"]["value"] == f"{url}/api/search"

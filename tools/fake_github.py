@@ -17,9 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-SECONDARY_LIMIT_MESSAGE = (
-    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-)
+SECONDARY_LIMIT_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 
 
 @dataclass
@@ -124,7 +122,9 @@ class FakeGitHub:
 def validation_failed(field_name: str, code: str) -> dict[str, Any]:
     return {
         "message": "Validation Failed",
-        "errors": [{"resource": "Search", "field": field_name, "code": code, "message": f"The search {field_name} is {code}."}],
+        "errors": [
+            {"resource": "Search", "field": field_name, "code": code, "message": f"The search {field_name} is {code}."}
+        ],
         "documentation_url": "https://docs.github.com/v3/search",
         "status": "422",
     }

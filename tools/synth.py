@@ -26,10 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "github-search-plugin"
 SECRET = "[secret]"
 ACCOUNT = "123456789012"
+CERTIFICATE_ID = "11111111-2222-3333-4444-555555555555"
 MOCK_API_KEY = "MOCK0API0KEY0VALUE0000000000000000000000"  # the provider marks an API key's value secret
 
 
-def stack_config(stack: str, overrides: Mapping[str, str], secrets: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+def stack_config(
+    stack: str, overrides: Mapping[str, str], secrets: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
     """Config as the CLI hands it to the program: full keys, string values, secret keys listed."""
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     values: dict[str, str] = {}
@@ -50,10 +53,18 @@ def mock_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tu
     physical = f"{name}-0a1b2c3"
     out: dict[str, Any] = {}
     if typ == "aws:s3/bucket:Bucket":
-        out = {"bucket": physical, "arn": f"arn:aws:s3:::{physical}", "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com"}
+        out = {
+            "bucket": physical,
+            "arn": f"arn:aws:s3:::{physical}",
+            "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com",
+        }
     elif typ == "aws:cloudfront/distribution:Distribution":
         physical = "E2EXAMPLE0DIST"
-        out = {"arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{physical}", "domainName": "d111111abcdef8.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}
+        out = {
+            "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{physical}",
+            "domainName": "d111111abcdef8.cloudfront.net",
+            "hostedZoneId": "Z2FDTNDATAQYW2",
+        }
     elif typ == "aws:apigateway/restApi:RestApi":
         physical = "a1b2c3d4e5"
         out = {"rootResourceId": "r00tr3s0ur", "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{physical}"}
@@ -61,7 +72,11 @@ def mock_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tu
         out = {"invokeUrl": f"https://a1b2c3d4e5.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"}
     elif typ == "aws:lambda/function:Function":
         arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{physical}"
-        out = {"arn": arn, "name": physical, "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"}
+        out = {
+            "arn": arn,
+            "name": physical,
+            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        }
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
         out = {"name": physical, "arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{physical}"}
     elif typ == "aws:iam/role:Role":
@@ -71,7 +86,7 @@ def mock_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tu
     elif typ == "aws:acm/certificate:Certificate":
         domain = inputs.get("domainName", "")
         out = {
-            "arn": f"arn:aws:acm:{inputs.get('region', region)}:{ACCOUNT}:certificate/11111111-2222-3333-4444-555555555555",
+            "arn": f"arn:aws:acm:{inputs.get('region', region)}:{ACCOUNT}:certificate/{CERTIFICATE_ID}",
             "domainValidationOptions": [
                 {
                     "domainName": domain,
@@ -108,7 +123,13 @@ def _plain(value: Any, redact: frozenset[str] = frozenset()) -> Any:
     return value
 
 
-def synth(stack: str, overrides: Mapping[str, str] | None = None, secrets: Mapping[str, str] | None = None) -> dict[str, Any]:
+def _run_program() -> None:
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+
+def synth(
+    stack: str, overrides: Mapping[str, str] | None = None, secrets: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Run __main__.py under mocks: {'resources', 'outputs', 'log', 'error', 'secret_values'}."""
     import pulumi
     from pulumi.runtime import mocks, settings
@@ -137,7 +158,7 @@ def synth(stack: str, overrides: Mapping[str, str] | None = None, secrets: Mappi
                         "urn": self.make_urn(request.parent, request.type, request.name),
                     }
                 )
-            return super().RegisterResource(request)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     class Mocks(mocks.Mocks):
         def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -165,7 +186,7 @@ def synth(stack: str, overrides: Mapping[str, str] | None = None, secrets: Mappi
     error = None
     sys.path.insert(0, str(ROOT))
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+        _sync_await(run_pulumi_func(_run_program))
     except pulumi.RunError as exc:
         error = str(exc)
 
@@ -204,7 +225,8 @@ def public_view(recording: dict[str, Any]) -> dict[str, Any]:
     redact = frozenset(recording["secret_values"])
     return {
         "resources": sorted(
-            ({**r, "inputs": _plain(r["inputs"], redact)} for r in recording["resources"]), key=lambda r: (r["type"], r["name"])
+            ({**r, "inputs": _plain(r["inputs"], redact)} for r in recording["resources"]),
+            key=lambda r: (r["type"], r["name"]),
         ),
         "outputs": {k: (SECRET if v["secret"] else v["value"]) for k, v in recording["outputs"].items()},
         "error": recording["error"],
