@@ -33,6 +33,15 @@ unit: install
 	@echo "== pytest"
 	$(BIN)/pytest -n 2
 
+## Serve the plugin locally (same files, same handler) at http://127.0.0.1:$(PORT).
+## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline).
+dev: install
+	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github)
+
+## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url)
+smoke: install
+	$(BIN)/python -m tools.smoke $(URL)
+
 ## Re-pin requirements*.txt after editing requirements*.in.
 lock: install
 	$(BIN)/pip install --quiet pip-tools

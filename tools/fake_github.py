@@ -37,7 +37,8 @@ class Seen:
 
 
 def repository(n: int, q: str) -> dict[str, Any]:
-    slug = "".join(c if c.isalnum() else "-" for c in q.lower())[:30].strip("-") or "repo"
+    # GitHub repository names are ASCII letters, digits, ".", "-" and "_"
+    slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in q.lower())[:30].strip("-") or "repo"
     return {
         "id": 1000 + n,
         "full_name": f"octo-{n}/{slug}",

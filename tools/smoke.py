@@ -1,0 +1,166 @@
+"""Check a deployment (or the local server) the way an assistant will use it.
+
+    make smoke URL=https://search.example.com
+    python -m tools.smoke http://127.0.0.1:3333
+
+Prints one PASS/FAIL line per check as it goes; exits 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import yaml
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate as validate_spec
+
+TIMEOUT = 30
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def expect(condition: bool, reason: str) -> None:
+    if not condition:
+        raise CheckFailed(reason)
+
+
+def media_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+class Smoke:
+    def __init__(self, base: str, session: requests.Session | None = None) -> None:
+        self.base = base.rstrip("/")
+        self.http = session or requests.Session()
+        self.http.headers["User-Agent"] = "github-search-plugin-smoke"
+        self.spec: dict[str, Any] | None = None
+        self.results: list[tuple[str, str | None]] = []
+
+    def get(self, path_or_url: str, **kwargs: Any) -> requests.Response:
+        url = path_or_url if "://" in path_or_url else self.base + path_or_url
+        return self.http.get(url, timeout=TIMEOUT, **kwargs)
+
+    def fetch(self, path: str, *types: str) -> requests.Response:
+        response = self.get(path)
+        expect(response.status_code == 200, f"GET {path} answered {response.status_code}")
+        expect(
+            media_type(response) in types,
+            f"GET {path} has Content-Type {media_type(response)!r}, expected {' or '.join(types)}",
+        )
+        return response
+
+    def check(self, name: str, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except CheckFailed as exc:
+            self.results.append((name, str(exc)))
+        except (requests.RequestException, ValueError) as exc:
+            self.results.append((name, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.results.append((name, None))
+        name, failure = self.results[-1]
+        print(f"PASS {name}" if failure is None else f"FAIL {name}: {failure}", flush=True)
+
+    # -- the checks ------------------------------------------------------------------------
+
+    def manifest(self) -> None:
+        manifest = self.fetch("/.well-known/ai-plugin.json", "application/json").json()
+        links = {
+            "api.url": (manifest.get("api", {}).get("url"), ("application/yaml", "application/x-yaml", "text/yaml")),
+            "logo_url": (manifest.get("logo_url"), ("image/png",)),
+            "legal_info_url": (manifest.get("legal_info_url"), ("text/html",)),
+        }
+        for field, (url, types) in links.items():
+            expect(isinstance(url, str) and url.startswith(self.base + "/"), f"{field} {url!r} is not on {self.base}")
+            response = self.get(url)
+            expect(response.status_code == 200, f"{field} {url} answered {response.status_code}")
+            expect(media_type(response) in types, f"{field} {url} has Content-Type {media_type(response)!r}")
+
+    def openapi(self) -> None:
+        response = self.fetch("/openapi.yaml", "application/yaml", "application/x-yaml", "text/yaml")
+        spec = yaml.safe_load(response.text)
+        expect(isinstance(spec, dict), "openapi.yaml is not a YAML mapping")
+        validate_spec(spec)
+        servers = spec.get("servers") or [{}]
+        expect(
+            servers[0].get("url") == self.base, f"servers[0].url is {servers[0].get('url')!r}, expected {self.base!r}"
+        )
+        self.spec = spec
+
+    def pages(self) -> None:
+        self.fetch("/", "text/html")
+        self.fetch("/legal", "text/html")
+        logo = self.fetch("/logo.png", "image/png")
+        expect(logo.content.startswith(PNG_SIGNATURE), "logo.png is not a PNG")
+
+    def search(self) -> None:
+        response = self.get("/api/search", params={"q": "pulumi"})
+        expect(response.status_code == 200, f"answered {response.status_code}: {response.text[:200]}")
+        expect(media_type(response) == "application/json", f"Content-Type {media_type(response)!r}")
+        expect(self.spec is not None, "no valid openapi.yaml to check against")
+        schema = self.response_schema("200")
+        errors = sorted(self.validator(schema).iter_errors(response.json()), key=str)
+        expect(not errors, f"does not match the spec: {errors[0].message if errors else ''}")
+
+    def missing_q(self) -> None:
+        response = self.get("/api/search")
+        expect(response.status_code == 400, f"answered {response.status_code}, expected 400")
+        error = response.json().get("error", {})
+        expect(
+            set(error) == {"code", "message"} and error["code"] == "invalid_request",
+            f"error body {response.text[:200]}",
+        )
+
+    def https_only(self) -> None:
+        insecure = "http://" + self.base.removeprefix("https://")
+        response = self.http.get(insecure + "/", timeout=TIMEOUT, allow_redirects=False)
+        location = response.headers.get("Location", "")
+        expect(response.status_code in (301, 302, 307, 308), f"http:// answered {response.status_code}, not a redirect")
+        expect(location.startswith("https://"), f"http:// redirects to {location!r}")
+        hsts = self.get("/").headers.get("Strict-Transport-Security", "")
+        expect("max-age=" in hsts, "no Strict-Transport-Security header")
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def response_schema(self, status: str) -> dict[str, Any]:
+        assert self.spec is not None
+        operation = self.spec["paths"]["/api/search"]["get"]
+        schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
+        return schema
+
+    def validator(self, schema: dict[str, Any]) -> OAS31Validator:
+        # The spec's own components beside the schema, so "#/components/..." references resolve.
+        return OAS31Validator({**schema, "components": (self.spec or {}).get("components", {})})
+
+    def run(self) -> bool:
+        self.check("manifest: valid JSON, every URL on this base with the right type", self.manifest)
+        self.check("openapi.yaml: valid OpenAPI, servers[0].url is the base", self.openapi)
+        self.check("pages: / and /legal are HTML, /logo.png is a PNG", self.pages)
+        self.check("search: /api/search?q=pulumi is 200 and matches the spec", self.search)
+        self.check("errors: /api/search without q is 400 with the error shape", self.missing_q)
+        if urlsplit(self.base).scheme == "https":
+            self.check("https: http:// redirects to https://, HSTS is set", self.https_only)
+        failed = [name for name, failure in self.results if failure]
+        print(f"{len(self.results) - len(failed)} passed, {len(failed)} failed", flush=True)
+        return not failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].startswith(("http://", "https://")):
+        print(
+            "usage: python -m tools.smoke <base URL>   e.g. make smoke URL=$(pulumi stack output url)", file=sys.stderr
+        )
+        return 2
+    return 0 if Smoke(args[0]).run() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
