@@ -1,0 +1,37 @@
+"""The README's configuration table and Pulumi.yaml's config block cannot drift apart."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tools.synth import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def readme_table() -> dict[str, tuple[str, str]]:
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    table = {}
+    for row in rows:
+        key, typ, default = (cell.strip() for cell in row.strip("|").split("|")[:3])
+        table[key.strip("`")] = (typ, "" if default == "(unset)" else default.strip("`"))
+    return table
+
+
+def test_config_table_matches_project_file():
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    assert readme_table() == {key: (spec["type"], str(spec["default"])) for key, spec in declared.items()}
+
+
+def test_quick_start_has_exactly_the_two_commands():
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```sh\n(.*?)```", quick, re.S)
+    assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == ["make dev", "make test"]
+
+
+def test_deploy_section_ends_with_smoke():
+    deploy = README.split("## Deploy to AWS", 1)[1].split("\n## ", 1)[0]
+    assert "make smoke URL=$(pulumi stack output url)" in deploy
