@@ -27,7 +27,7 @@ lint: install
 
 typecheck: install
 	@echo "== mypy --strict: the program, the function, the tools and the tests"
-	$(BIN)/mypy __main__.py infra handler tools tests
+	$(BIN)/mypy __main__.py infra handler tools tests bench
 
 unit: install
 	@echo "== pytest"
@@ -41,6 +41,10 @@ dev: install
 ## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url)
 smoke: install
 	$(BIN)/python -m tools.smoke $(URL)
+
+## Benchmarks as ratios against floors measured in the same run; writes bench/results.json.
+bench: install
+	$(BIN)/python -m bench.bench
 
 ## Re-pin requirements*.txt after editing requirements*.in.
 lock: install

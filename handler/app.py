@@ -12,8 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
 from query import BadRequest, SearchQuery, parse_query
@@ -29,7 +27,12 @@ LOGGED_QUERY_CHARS = 80
 # Every status this function can answer with (the OpenAPI document lists the same).
 STATUSES = frozenset({200, 204, 400, 405, 429, 500, 502, 504})
 
-Response = dict[str, Any]
+# typing and dataclasses stay out of the cold start (~7 ms); mypy still sees the types.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Response = dict[str, Any]
 
 
 def error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -107,14 +110,16 @@ def _github_message(body: bytes) -> str:
     return ": ".join(parts)
 
 
-@dataclass
 class Outcome:
     """What one request did, for the log line."""
 
-    cache: str = "MISS"
-    upstream_status: int | None = None
-    upstream_ms: float | None = None
-    rate_limit_remaining: str | None = None
+    __slots__ = ("cache", "rate_limit_remaining", "upstream_ms", "upstream_status")
+
+    def __init__(self, cache: str = "MISS") -> None:
+        self.cache = cache
+        self.upstream_status: int | None = None
+        self.upstream_ms: float | None = None
+        self.rate_limit_remaining: str | None = None
 
 
 class SearchService:
@@ -153,7 +158,7 @@ class SearchService:
             return self._fallback(entry, outcome, error(502, "upstream_error", str(exc)))
 
         outcome.upstream_status = reply.status
-        outcome.upstream_ms = round(reply.elapsed_ms, 1)
+        outcome.upstream_ms = round(reply.elapsed_ms, 3)
         outcome.rate_limit_remaining = reply.headers.get("x-ratelimit-remaining")
         return self._answer(query, reply, entry, outcome)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import ssl
 import time
-from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 VERSION = "0.1.0"
@@ -33,12 +32,14 @@ class UpstreamUnreachable(Exception):
     """The connection to GitHub failed (DNS, refused, reset)."""
 
 
-@dataclass(frozen=True)
 class Reply:
-    status: int
-    headers: dict[str, str]  # lower-cased names
-    body: bytes
-    elapsed_ms: float
+    __slots__ = ("body", "elapsed_ms", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, elapsed_ms: float) -> None:
+        self.status = status
+        self.headers = headers  # lower-cased names
+        self.body = body
+        self.elapsed_ms = elapsed_ms
 
 
 class GitHubClient:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
 
 # How long an expired answer may still stand in for an error (rate limit, outage, timeout).
 STALE_LIMIT_SECONDS = 86_400
 
 
-@dataclass
 class Entry:
-    body: bytes
-    etag: str | None
-    stored_at: float
+    __slots__ = ("body", "etag", "stored_at")
+
+    def __init__(self, body: bytes, etag: str | None, stored_at: float) -> None:
+        self.body, self.etag, self.stored_at = body, etag, stored_at
 
     def age(self, now: float) -> float:
         return now - self.stored_at

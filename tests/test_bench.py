@@ -1,0 +1,34 @@
+"""`make bench` cannot rot: it runs once here with tiny counts (speed is not asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.synth import ROOT
+
+
+def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench", "--tiny", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert set(results) >= {"machine", "cold_init", "warm_overhead", "upstream_economy", "archive", "offline_synth"}
+    assert results["machine"]["cores"] >= 1
+    # correctness figures, not speed: these hold on any machine
+    assert results["warm_overhead"]["tcp_connections"] == 1
+    assert results["upstream_economy"]["upstream_calls_within_ttl"] == 1
+    assert results["upstream_economy"]["after_ttl_conditional_requests"] == 1
+    assert results["upstream_economy"]["after_ttl_answer"] == "REVALIDATED"
+    assert results["archive"]["identical_hashes"] is True
+    assert results["cold_init"]["ratio"] > 0 and results["offline_synth"]["ratio"] > 0
+    assert "| cold init (median) |" in done.stdout
