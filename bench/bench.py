@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +33,19 @@ from tools.fake_github import FakeGitHub  # noqa: E402
 FLOOR_IMPORTS = "import json, logging, ssl, http.client"
 
 
-def wall(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
+def wall(command: list[str], cwd: Path | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
     return (time.perf_counter() - started) * 1000
 
 
-def interleaved(runs: int, first: Callable[[], float], second: Callable[[], float]) -> tuple[list[float], list[float]]:
-    """Alternate the two measurements so drift in machine load hits both alike."""
-    a, b = [], []
+def versus(runs: int, command: list[str], floor: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Median wall times of a command and its floor, alternated so load drift hits both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        a.append(first())
-        b.append(second())
-    return a, b
+        times[0].append(wall(command, cwd))
+        times[1].append(wall(floor, cwd))
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def cold_init(runs: int, workdir: Path) -> dict[str, Any]:
@@ -57,8 +56,7 @@ def cold_init(runs: int, workdir: Path) -> dict[str, Any]:
     module = LAMBDA_HANDLER.split(".")[0]
     handler_cmd = [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {str(task)!r}); import {module}"]
     floor_cmd = [sys.executable, "-I", "-S", "-c", FLOOR_IMPORTS]
-    handler, floor = interleaved(runs, lambda: wall(handler_cmd), lambda: wall(floor_cmd))
-    h, f = statistics.median(handler), statistics.median(floor)
+    h, f = versus(runs, handler_cmd, floor_cmd)
     return {
         "runs": runs,
         "handler_ms": round(h, 1),
@@ -149,8 +147,7 @@ def archive_figures(workdir: Path) -> dict[str, Any]:
 def offline_synth(runs: int) -> dict[str, Any]:
     synth_cmd = [sys.executable, "-m", "tools.synth", "--stack", "prod"]
     floor_cmd = [sys.executable, "-c", "import pulumi, pulumi_aws"]
-    synth, floor = interleaved(runs, lambda: wall(synth_cmd, cwd=ROOT), lambda: wall(floor_cmd))
-    s, f = statistics.median(synth), statistics.median(floor)
+    s, f = versus(runs, synth_cmd, floor_cmd, cwd=ROOT)
     return {
         "runs": runs,
         "synth_ms": round(s, 1),

@@ -119,20 +119,18 @@ class SearchApi(pulumi.ComponentResource):
             api_key_source="HEADER",
             opts=child,
         )
-        api_resource = aws.apigateway.Resource(
-            f"{name}-resource-{API.path[0]}",
-            rest_api=self.rest_api.id,
-            parent_id=self.rest_api.root_resource_id,
-            path_part=API.path[0],
-            opts=child,
-        )
-        search_resource = aws.apigateway.Resource(
-            f"{name}-resource-{API.path[1]}",
-            rest_api=self.rest_api.id,
-            parent_id=api_resource.id,
-            path_part=API.path[1],
-            opts=child,
-        )
+        path: list[aws.apigateway.Resource] = []
+        for part in API.path:  # /api, then /api/search
+            path.append(
+                aws.apigateway.Resource(
+                    f"{name}-resource-{part}",
+                    rest_api=self.rest_api.id,
+                    parent_id=path[-1].id if path else self.rest_api.root_resource_id,
+                    path_part=part,
+                    opts=child,
+                )
+            )
+        search_resource = path[-1]
         method = aws.apigateway.Method(
             f"{name}-method",
             rest_api=self.rest_api.id,
@@ -165,7 +163,7 @@ class SearchApi(pulumi.ComponentResource):
             f"{name}-deployment",
             rest_api=self.rest_api.id,
             triggers={
-                "redeployment": pulumi.Output.all(api_resource.id, search_resource.id, method.id, integration.id).apply(
+                "redeployment": pulumi.Output.all(*(r.id for r in path), method.id, integration.id).apply(
                     lambda ids: API.digest(*ids)
                 )
             },
