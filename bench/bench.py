@@ -39,13 +39,19 @@ def wall(command: list[str], cwd: Path | None = None) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def versus(runs: int, command: list[str], floor: list[str], cwd: Path | None = None) -> tuple[float, float]:
+def versus(runs: int, name: str, command: list[str], floor: list[str], cwd: Path | None = None) -> dict[str, Any]:
     """Median wall times of a command and its floor, alternated so load drift hits both alike."""
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
         times[0].append(wall(command, cwd))
         times[1].append(wall(floor, cwd))
-    return statistics.median(times[0]), statistics.median(times[1])
+    measured, base = statistics.median(times[0]), statistics.median(times[1])
+    return {
+        "runs": runs,
+        f"{name}_ms": round(measured, 1),
+        "floor_ms": round(base, 1),
+        "ratio": round(measured / base, 3),
+    }
 
 
 def cold_init(runs: int, workdir: Path) -> dict[str, Any]:
@@ -56,14 +62,7 @@ def cold_init(runs: int, workdir: Path) -> dict[str, Any]:
     module = LAMBDA_HANDLER.split(".")[0]
     handler_cmd = [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {str(task)!r}); import {module}"]
     floor_cmd = [sys.executable, "-I", "-S", "-c", FLOOR_IMPORTS]
-    h, f = versus(runs, handler_cmd, floor_cmd)
-    return {
-        "runs": runs,
-        "handler_ms": round(h, 1),
-        "floor_ms": round(f, 1),
-        "ratio": round(h / f, 3),
-        "target": "<= 1.15",
-    }
+    return {**versus(runs, "handler", handler_cmd, floor_cmd), "target": "<= 1.15"}
 
 
 def warm_overhead(requests: int) -> dict[str, Any]:
@@ -147,14 +146,7 @@ def archive_figures(workdir: Path) -> dict[str, Any]:
 def offline_synth(runs: int) -> dict[str, Any]:
     synth_cmd = [sys.executable, "-m", "tools.synth", "--stack", "prod"]
     floor_cmd = [sys.executable, "-c", "import pulumi, pulumi_aws"]
-    s, f = versus(runs, synth_cmd, floor_cmd, cwd=ROOT)
-    return {
-        "runs": runs,
-        "synth_ms": round(s, 1),
-        "floor_ms": round(f, 1),
-        "ratio": round(s / f, 2),
-        "reference": "cdk synth 6.1 s",
-    }
+    return {**versus(runs, "synth", synth_cmd, floor_cmd, cwd=ROOT), "reference": "cdk synth 6.1 s"}
 
 
 def table(results: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Lambda entry point for `GET /api/search`: validate, ask GitHub (or the cache), answer.
 
-The contract is in DESIGN.md section 5 and docs/api.md: every answer is JSON, every error is
+The contract is DESIGN.md section 5, published as static/openapi.yaml: every answer is JSON, every error is
 `{"error": {"code", "message"}}` with `Cache-Control: no-store`, and nothing raises out of
 `handler`.
 """
@@ -42,16 +42,17 @@ def error(status: int, code: str, message: str, headers: Mapping[str, str] | Non
 
 
 def _json_response(status: int, payload: object, headers: Mapping[str, str]) -> Response:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    """`payload` is serialised, unless it is already JSON text (a cached answer)."""
+    body = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json; charset=utf-8", **headers},
-        "body": body.decode(),
+        "body": body,
         "isBase64Encoded": False,
     }
 
 
-def to_repos(payload: object, limit: int) -> bytes:
+def to_repos(payload: object, limit: int) -> str:
     """Map GitHub's search answer to ours; raises ValueError on a shape we do not understand."""
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
         raise ValueError("no 'items' in GitHub's answer")
@@ -72,7 +73,7 @@ def to_repos(payload: object, limit: int) -> bytes:
         "incomplete_results": bool(payload.get("incomplete_results", False)),
         "repos": repos,
     }
-    return json.dumps(answer, ensure_ascii=False).encode()
+    return json.dumps(answer, ensure_ascii=False)
 
 
 def _is_rate_limit(reply: Reply) -> bool:
@@ -139,15 +140,15 @@ class SearchService:
         self.clock = clock
         self.wall_clock = wall_clock
 
-    def _ok(self, body: bytes, cache: str, max_age: int) -> Response:
+    def _ok(self, outcome: Outcome, body: str, cache: str, max_age: int) -> Response:
+        outcome.cache = cache
         return _json_response(200, body, {"Cache-Control": f"public, max-age={max_age}", "X-Cache": cache})
 
     def search(self, query: SearchQuery, outcome: Outcome) -> Response:
         now = self.clock()
         entry = self.cache.get(query.key, now)
         if entry is not None and entry.age(now) <= self.ttl:
-            outcome.cache = "HIT"
-            return self._ok(entry.body, "HIT", self.ttl)
+            return self._ok(outcome, entry.body, "HIT", self.ttl)
 
         headers = {"If-None-Match": entry.etag} if entry is not None and entry.etag else {}
         try:
@@ -166,8 +167,7 @@ class SearchService:
         now = self.clock()
         if reply.status == 304 and entry is not None:
             self.cache.renew(entry, now)
-            outcome.cache = "REVALIDATED"
-            return self._ok(entry.body, "REVALIDATED", self.ttl)
+            return self._ok(outcome, entry.body, "REVALIDATED", self.ttl)
         if reply.status == 200:
             try:
                 body = to_repos(json.loads(reply.body), query.limit)
@@ -178,7 +178,7 @@ class SearchService:
                     error(502, "upstream_error", "GitHub answered with a body that is not the expected JSON"),
                 )
             self.cache.put(query.key, body, reply.headers.get("etag"), now)
-            return self._ok(body, "MISS", self.ttl)
+            return self._ok(outcome, body, "MISS", self.ttl)
         if reply.status == 422:
             return error(400, "invalid_request", _github_message(reply.body))
         if _is_rate_limit(reply):
@@ -194,8 +194,7 @@ class SearchService:
         """Serve the last good answer (younger than a day, as the cache keeps them) over an error."""
         if entry is None:
             return failure
-        outcome.cache = "STALE"
-        return self._ok(entry.body, "STALE", min(self.ttl, STALE_MAX_AGE_SECONDS))
+        return self._ok(outcome, entry.body, "STALE", min(self.ttl, STALE_MAX_AGE_SECONDS))
 
 
 def _allowed_origins() -> frozenset[str]:
@@ -267,14 +266,14 @@ def respond(event: object) -> tuple[Response, Outcome, SearchQuery | None]:
         return {"statusCode": 204, "headers": preflight, "body": "", "isBase64Encoded": False}, outcome, None
     if method not in ("GET", "HEAD"):
         return error(405, "method_not_allowed", "only GET is supported", {"Allow": "GET"}), outcome, None
+    query: SearchQuery | None = None
     try:
         query = parse_query(event.get("queryStringParameters"))
     except BadRequest as exc:
         response = error(400, "invalid_request", str(exc))
-        response["headers"].update(cors)
-        return response, outcome, None
-    outcome.cache = "MISS"
-    response = service().search(query, outcome)
+    else:
+        outcome.cache = "MISS"  # unless the search finds it HIT, REVALIDATED or STALE
+        response = service().search(query, outcome)
     response["headers"].update(cors)
     return response, outcome, query
 

@@ -12,7 +12,7 @@ STALE_LIMIT_SECONDS = 86_400
 class Entry:
     __slots__ = ("body", "etag", "stored_at")
 
-    def __init__(self, body: bytes, etag: str | None, stored_at: float) -> None:
+    def __init__(self, body: str, etag: str | None, stored_at: float) -> None:
         self.body, self.etag, self.stored_at = body, etag, stored_at
 
     def age(self, now: float) -> float:
@@ -39,7 +39,7 @@ class TtlCache:
         self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: Hashable, body: bytes, etag: str | None, now: float) -> None:
+    def put(self, key: Hashable, body: str, etag: str | None, now: float) -> None:
         self._entries[key] = Entry(body=body, etag=etag, stored_at=now)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,13 @@ import pytest
 from tools.fake_github import FakeGitHub
 
 TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (until someone binds it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 
 import app
@@ -12,7 +11,7 @@ import pytest
 from github_api import USER_AGENT, GitHubClient
 from query import SearchQuery
 
-from tests.conftest import TOKEN, event
+from tests.conftest import TOKEN, event, free_port
 from tools.fake_github import SECONDARY_LIMIT_MESSAGE, Answer, FakeGitHub, rate_limit_headers, validation_failed
 
 ERROR_CASES = {
@@ -141,10 +140,7 @@ def test_slow_github_is_a_504(function_env: FakeGitHub, monkeypatch):
 
 
 def test_unreachable_github_is_a_502(function_env: FakeGitHub, monkeypatch):
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{free_port()}")
     assert_error(app.handler(event({"q": "pulumi"})), 502, "upstream_error")
 
 
