@@ -32,7 +32,8 @@ def expect(condition: bool, reason: str) -> None:
 
 
 def media_type(response: requests.Response) -> str:
-    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    content_type: str = response.headers.get("Content-Type", "")
+    return content_type.split(";", maxsplit=1)[0].strip().lower()
 
 
 class Smoke:
