@@ -99,3 +99,12 @@ def test_readme_lists_exactly_the_variables_and_secrets_the_workflows_may_read()
     config = yaml.safe_load((GITHUB / "jactionlint.yaml").read_text())
     assert readme_names("Variables (") == sorted(config["config-variables"])
     assert readme_names("Secrets:") == sorted(config["config-secrets"])
+
+
+def test_every_action_is_pinned_to_a_version_tag_or_a_commit() -> None:
+    """A branch such as @main would run whatever lands there next; jactionlint's ref-pin allows it."""
+    text = "\n".join(path.read_text() for path in sorted(GITHUB.rglob("*.yml")))
+    external = re.findall(r"uses:\s*([\w.-]+/[\w./-]+@\S+)", text)
+    assert external, "no actions found: has the layout changed?"
+    unpinned = [ref for ref in external if not re.search(r"@(v\d+(\.\d+)*|[0-9a-f]{40})$", ref)]
+    assert unpinned == []
