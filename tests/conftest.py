@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import app
@@ -10,6 +11,12 @@ import pytest
 from tools.fake_github import FakeGitHub
 
 TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
+
+
+def readme_section(heading: str) -> str:
+    """The README's `## heading` section, up to the next `## `."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    return readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
 
 
 def free_port() -> int:

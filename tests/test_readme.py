@@ -6,13 +6,12 @@ import re
 
 import yaml
 
+from tests.conftest import readme_section
 from tools.synth import ROOT
-
-README = (ROOT / "README.md").read_text()
 
 
 def readme_table() -> dict[str, tuple[str, str]]:
-    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    section = readme_section("Configuration")
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     table = {}
     for row in rows:
@@ -27,11 +26,11 @@ def test_config_table_matches_project_file():
 
 
 def test_quick_start_has_exactly_the_two_commands():
-    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    quick = readme_section("Quick start")
     [block] = re.findall(r"```sh\n(.*?)```", quick, re.S)
     assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == ["make dev", "make test"]
 
 
 def test_deploy_section_ends_with_smoke():
-    deploy = README.split("## Deploy to AWS", 1)[1].split("\n## ", 1)[0]
+    deploy = readme_section("Deploy to AWS")
     assert "make smoke URL=$(pulumi stack output url)" in deploy

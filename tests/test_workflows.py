@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from tests.conftest import readme_section
 from tools.synth import ROOT
 
 GITHUB = ROOT / ".github"
@@ -18,6 +19,10 @@ def load(name: str) -> dict[Any, Any]:
     document: dict[Any, Any] = yaml.safe_load((GITHUB / "workflows" / name).read_text())
     document["on"] = document.pop(True)
     return document
+
+
+def every_yml() -> str:
+    return "\n".join(path.read_text() for path in sorted(GITHUB.rglob("*.yml")))
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
@@ -80,7 +85,7 @@ def test_deploy_updates_in_the_stacks_environment_then_smoke_tests_its_url() -> 
 
 
 def test_aws_credentials_come_only_from_oidc() -> None:
-    text = "\n".join(path.read_text() for path in sorted(GITHUB.rglob("*.yml")))
+    text = every_yml()
     assert not re.search(r"aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY", text, re.I)
     action = yaml.safe_load((GITHUB / "actions" / "pulumi-env" / "action.yml").read_text())
     credentials = [step for step in action["runs"]["steps"] if "configure-aws-credentials" in step.get("uses", "")]
@@ -89,7 +94,7 @@ def test_aws_credentials_come_only_from_oidc() -> None:
 
 def readme_names(lead: str) -> list[str]:
     """First column of the first table after the paragraph that starts with `lead`."""
-    section = (ROOT / "README.md").read_text().split("## CI/CD", 1)[1].split("\n## ", 1)[0]
+    section = readme_section("CI/CD")
     after = section.split("\n" + lead, 1)[1]
     [table] = re.findall(r"^((?:\|.*\n)+)", after, re.M)[:1]
     return sorted(re.findall(r"^\| `([A-Z_]+)`", table, re.M))
@@ -103,7 +108,7 @@ def test_readme_lists_exactly_the_variables_and_secrets_the_workflows_may_read()
 
 def test_every_action_is_pinned_to_a_version_tag_or_a_commit() -> None:
     """A branch such as @main would run whatever lands there next; jactionlint's ref-pin allows it."""
-    text = "\n".join(path.read_text() for path in sorted(GITHUB.rglob("*.yml")))
+    text = every_yml()
     external = re.findall(r"uses:\s*([\w.-]+/[\w./-]+@\S+)", text)
     assert external, "no actions found: has the layout changed?"
     unpinned = [ref for ref in external if not re.search(r"@(v\d+(\.\d+)*|[0-9a-f]{40})$", ref)]
