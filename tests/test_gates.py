@@ -109,6 +109,16 @@ BREAKAGES = [
         Breakage(
             "lint",
             ".github/workflows/pull-request.yml",
+            "comment-on-pr: true",
+            "comment-on-pull-request: true",
+            'input "comment-on-pull-request" is not defined in action "pulumi/actions@v7"',
+        ),
+        id="jactionlint-misspelt-action-input",
+    ),
+    pytest.param(
+        Breakage(
+            "lint",
+            ".github/workflows/pull-request.yml",
             "      pull-requests: write",
             "      pull-requests: write\n      contents: write",
             "[duplicate-key]",
