@@ -116,6 +116,10 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
             return {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", **self._cors()}
 
         def _send(self, method: str, status: int, headers: dict[str, str], body: bytes, started: float) -> None:
+            # Logged before the client can see the answer: request threads are daemons, so a line
+            # written after it could be lost to a Ctrl-C or SIGTERM that follows the last response.
+            ms = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %s %.1f ms", method, self.path, status, headers.get("X-Cache", "-"), ms)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -123,9 +127,6 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
             self.end_headers()
             if method != "HEAD":
                 self.wfile.write(body)
-            ms = (time.perf_counter() - started) * 1000
-            cache = headers.get("X-Cache", "-")
-            log.info("%s %s %d %s %.1f ms", method, self.path, status, cache, ms)
 
     server.RequestHandlerClass = Handler
     return server
