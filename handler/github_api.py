@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 import time
 from urllib.parse import urlencode, urlsplit
 
@@ -13,6 +14,9 @@ API_VERSION = "2022-11-28"
 # Bounded so that a slow GitHub becomes a 504 long before the function's own timeout.
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 8.0
+# Idle connections kept for reuse. Lambda runs one request at a time and needs one; the local
+# server answers in parallel threads, each borrowing its own.
+MAX_IDLE_CONNECTIONS = 8
 
 # Errors that mean the peer closed a kept-alive connection between two invocations.
 _STALE_CONNECTION_ERRORS = (
@@ -43,6 +47,8 @@ class Reply:
 
 
 class GitHubClient:
+    """Thread-safe: each request borrows an idle kept-alive connection, or opens one."""
+
     def __init__(
         self,
         api_url: str,
@@ -66,7 +72,8 @@ class GitHubClient:
         }
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
-        self._conn: http.client.HTTPConnection | None = None
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
         self.connections_opened = 0
 
     @property
@@ -87,46 +94,77 @@ class GitHubClient:
         conn.connect()
         if conn.sock is not None:
             conn.sock.settimeout(self.read_timeout)
-        self.connections_opened += 1
+        with self._lock:
+            self.connections_opened += 1
         return conn
 
+    def _borrow(self) -> http.client.HTTPConnection | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def _give_back(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
+
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def get(self, path: str, params: list[tuple[str, str]], headers: dict[str, str] | None = None) -> Reply:
-        target = f"{self.base_path}{path}?{urlencode(params)}"
+        target = f"{self.base_path}{path}?{urlencode(params)}" if params else f"{self.base_path}{path}"
         all_headers = {**self._headers, **(headers or {})}
         started = time.perf_counter()
+        conn = self._borrow()
+        reused = conn is not None
         try:
-            reused = self._conn is not None
             try:
-                status, reply_headers, body = self._exchange(target, all_headers)
+                if conn is None:
+                    conn = self._connect()
+                status, reply_headers, body, keep = _exchange(conn, target, all_headers)
             except _STALE_CONNECTION_ERRORS:
-                self.close()
+                if conn is not None:
+                    conn.close()
                 if not reused:
                     raise
                 # The peer closed the idle connection: a GET is safe to send once more.
-                status, reply_headers, body = self._exchange(target, all_headers)
+                conn = self._connect()
+                status, reply_headers, body, keep = _exchange(conn, target, all_headers)
         except TimeoutError as exc:
-            self.close()
-            raise UpstreamTimeout(f"GitHub did not answer within {self.read_timeout:g} s") from exc
+            if conn is not None:
+                conn.close()
+            raise UpstreamTimeout(f"GitHub at {self.host} did not answer within {self.read_timeout:g} s") from exc
         except (OSError, http.client.HTTPException) as exc:
-            self.close()
-            raise UpstreamUnreachable(f"could not reach GitHub: {type(exc).__name__}") from exc
+            if conn is not None:
+                conn.close()
+            raise UpstreamUnreachable(f"could not reach GitHub at {self.host}: {_reason(exc)}") from exc
+        if keep:
+            self._give_back(conn)
+        else:
+            conn.close()
         return Reply(status, reply_headers, body, (time.perf_counter() - started) * 1000)
 
-    def _exchange(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        if self._conn is None:
-            self._conn = self._connect()
-        self._conn.request("GET", target, headers=headers)
-        response = self._conn.getresponse()
-        body = response.read()  # drained, so the connection can carry the next request
-        reply_headers = {name.lower(): value for name, value in response.getheaders()}
-        if response.will_close:
-            self.close()
-        return response.status, reply_headers, body
+
+def _exchange(
+    conn: http.client.HTTPConnection, target: str, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes, bool]:
+    conn.request("GET", target, headers=headers)
+    response = conn.getresponse()
+    body = response.read()  # drained, so the connection can carry the next request
+    reply_headers = {name.lower(): value for name, value in response.getheaders()}
+    return response.status, reply_headers, body, not response.will_close
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in words a person can act on (never request headers)."""
+    if isinstance(exc, OSError) and type(exc).__name__ == "gaierror":
+        return "the host name does not resolve (gaierror; offline or a wrong GITHUB_API_URL?)"
+    detail = getattr(exc, "strerror", None) or str(exc)
+    return f"{type(exc).__name__}: {detail}"[:160] if detail else type(exc).__name__
 
 
 _context: ssl.SSLContext | None = None

@@ -35,11 +35,17 @@ class SearchQuery:
 
     @property
     def key(self) -> tuple[str, str, str, int]:
-        """Cache key: two requests with the same key get the same GitHub answer."""
+        """Identity of the request (limit included)."""
         return (self.q, self.sort, self.order, self.limit)
 
+    @property
+    def upstream_key(self) -> tuple[str, str, str]:
+        """Cache key: one GitHub answer (the largest page) serves every `limit`."""
+        return (self.q, self.sort, self.order)
+
     def github_params(self) -> list[tuple[str, str]]:
-        return [("q", self.q), ("sort", self.sort), ("order", self.order), ("per_page", str(self.limit))]
+        # Always the largest page we may answer: the rate limit counts calls, not results.
+        return [("q", self.q), ("sort", self.sort), ("order", self.order), ("per_page", str(LIMIT_RANGE[1]))]
 
 
 def _text(params: Mapping[str, object], name: str) -> str:
@@ -49,6 +55,11 @@ def _text(params: Mapping[str, object], name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise BadRequest(f"parameter '{name}' must be a string")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, which API Gateway's event can carry
+            raise BadRequest(f"parameter '{name}' is not valid Unicode text") from None
     return " ".join(value.split())
 
 
@@ -81,7 +92,9 @@ def parse_query(params: object) -> SearchQuery:
     limit = DEFAULT_LIMIT
     if raw_limit:
         low, high = LIMIT_RANGE
-        if not (raw_limit.isascii() and raw_limit.isdigit()) or not low <= int(raw_limit) <= high:
+        # Length first: int() refuses more than 4300 digits with a ValueError of its own.
+        digits = len(raw_limit) <= 2 and raw_limit.isascii() and raw_limit.isdigit()
+        if not digits or not low <= int(raw_limit) <= high:
             raise BadRequest(f"'limit' must be an integer from {low} to {high} (got '{raw_limit[:40]}')")
         limit = int(raw_limit)
     return SearchQuery(q=q, sort=sort, order=order, limit=limit)

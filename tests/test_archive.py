@@ -56,7 +56,7 @@ def test_unpacked_archive_answers_with_standard_library_only(tmp_path: Path, fak
     )
     out = json.loads(result.stdout)
     assert [a["statusCode"] for a in out["answers"]] == [200, 200, 400]
-    assert [a["headers"].get("X-Cache") for a in out["answers"][:2]] == ["MISS", "HIT"]
+    assert [a["headers"].get("X-Search-Cache") for a in out["answers"][:2]] == ["MISS", "HIT"]
     third_party = [
         m for m in out["modules"] if m.split(".")[0] in {"requests", "urllib3", "boto3", "botocore", "pulumi"}
     ]

@@ -27,6 +27,7 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     # correctness figures, not speed: these hold on any machine
     assert results["warm_overhead"]["tcp_connections"] == 1
     assert results["upstream_economy"]["upstream_calls_within_ttl"] == 1
+    assert results["upstream_economy"]["limits"] == "1..20"
     assert results["upstream_economy"]["after_ttl_conditional_requests"] == 1
     assert results["upstream_economy"]["after_ttl_answer"] == "REVALIDATED"
     assert results["archive"]["identical_hashes"] is True

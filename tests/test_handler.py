@@ -10,9 +10,17 @@ import app
 import pytest
 from github_api import USER_AGENT, GitHubClient
 from query import SearchQuery
+from service import Failure, Outcome, SearchService
 
 from tests.conftest import TOKEN, event, free_port
-from tools.fake_github import SECONDARY_LIMIT_MESSAGE, Answer, FakeGitHub, rate_limit_headers, validation_failed
+from tools.fake_github import (
+    SECONDARY_LIMIT_MESSAGE,
+    Answer,
+    FakeGitHub,
+    rate_limit_headers,
+    repository,
+    validation_failed,
+)
 
 ERROR_CASES = {
     "validation failed": (Answer(422, validation_failed("q", "invalid")), 400, "invalid_request"),
@@ -58,7 +66,7 @@ def test_success_maps_github_answer_to_contract(function_env: FakeGitHub):
     response = app.handler(event({"q": "  pulumi   aws ", "limit": "3"}))
     assert response["statusCode"] == 200
     assert response["headers"]["Cache-Control"] == "public, max-age=300"
-    assert response["headers"]["X-Cache"] == "MISS"
+    assert response["headers"]["X-Search-Cache"] == "MISS"
     payload = body(response)
     assert payload["total_count"] == 4242
     assert payload["incomplete_results"] is False
@@ -70,7 +78,8 @@ def test_success_maps_github_answer_to_contract(function_env: FakeGitHub):
 
     [seen] = function_env.seen
     assert seen.path == "/search/repositories"
-    assert seen.params == {"q": "pulumi aws", "sort": "stars", "order": "desc", "per_page": "3"}
+    # the largest page, whatever the limit: one call serves every limit
+    assert seen.params == {"q": "pulumi aws", "sort": "stars", "order": "desc", "per_page": "20"}
     assert seen.headers["accept"] == "application/vnd.github+json"
     assert seen.headers["x-github-api-version"] == "2022-11-28"
     assert seen.headers["user-agent"] == USER_AGENT
@@ -86,7 +95,7 @@ def test_no_token_sends_no_authorization(function_env: FakeGitHub, monkeypatch):
 def test_fresh_hit_spends_no_upstream_call(function_env: FakeGitHub):
     first = app.handler(event({"q": "pulumi", "sort": "forks"}))
     second = app.handler(event({"q": " pulumi ", "sort": "forks", "unknown": "ignored"}))
-    assert second["headers"]["X-Cache"] == "HIT"
+    assert second["headers"]["X-Search-Cache"] == "HIT"
     assert second["body"] == first["body"]
     assert len(function_env.seen) == 1
 
@@ -150,7 +159,7 @@ def test_connection_dropped_by_github_is_reopened_transparently(function_env: Fa
     time.sleep(0.05)  # let the server's close reach us, as between two invocations
     response = app.handler(event({"q": "two"}))
     assert response["statusCode"] == 200
-    assert response["headers"]["X-Cache"] == "MISS"
+    assert response["headers"]["X-Search-Cache"] == "MISS"
     assert len(function_env.seen) == 2
     assert function_env.connections == 2
 
@@ -170,7 +179,7 @@ class Clock:
         return self.now
 
 
-class ClockedService(app.SearchService):
+class ClockedService(SearchService):
     """The service with a clock the test moves by hand."""
 
     def __init__(self, url: str) -> None:
@@ -185,21 +194,25 @@ def service(fake: FakeGitHub):
     svc.client.close()
 
 
-def search(svc, q="pulumi"):
-    return svc.search(SearchQuery(q=q), app.Outcome())
+def search(svc, q="pulumi", limit=5):
+    """The service's answer as the REST front sends it."""
+    try:
+        return app.ok(svc.search(SearchQuery(q=q, limit=limit), Outcome()))
+    except Failure as exc:
+        return app.failed(exc)
 
 
 def test_expired_entry_revalidates_with_etag(fake: FakeGitHub, service):
     first = search(service)
     service.clock_.now += 301
     second = search(service)
-    assert second["headers"]["X-Cache"] == "REVALIDATED"
+    assert second["headers"]["X-Search-Cache"] == "REVALIDATED"
     assert second["body"] == first["body"]
     assert "if-none-match" not in fake.seen[0].headers
     assert fake.seen[1].headers["if-none-match"].startswith('W/"')
     assert len(fake.seen) == 2
     third = search(service)  # the 304 renewed the entry
-    assert third["headers"]["X-Cache"] == "HIT"
+    assert third["headers"]["X-Search-Cache"] == "HIT"
     assert len(fake.seen) == 2
 
 
@@ -226,7 +239,7 @@ def test_stale_answer_beats_an_error(fake: FakeGitHub, service, failure: Answer)
     fake.queue(failure)
     stale = search(service)
     assert stale["statusCode"] == 200
-    assert stale["headers"]["X-Cache"] == "STALE"
+    assert stale["headers"]["X-Search-Cache"] == "STALE"
     assert stale["headers"]["Cache-Control"] == "public, max-age=30"
     assert stale["body"] == first["body"]
 
@@ -262,7 +275,8 @@ def test_bad_requests_are_400_without_upstream_call(function_env: FakeGitHub, pa
 
 def test_blank_optional_parameters_take_defaults(function_env: FakeGitHub):
     assert app.handler(event({"q": "x" * 256, "sort": " ", "order": "", "limit": ""}))["statusCode"] == 200
-    assert function_env.seen[0].params == {"q": "x" * 256, "sort": "stars", "order": "desc", "per_page": "5"}
+    assert function_env.seen[0].params == {"q": "x" * 256, "sort": "stars", "order": "desc", "per_page": "20"}
+    assert len(body(app.handler(event({"q": "x" * 256})))["repos"]) == 5
 
 
 def test_other_methods_are_405(function_env: FakeGitHub):
@@ -299,3 +313,115 @@ def test_cors_only_when_configured(function_env: FakeGitHub, monkeypatch):
     preflight = app.handler(event(None, method="OPTIONS", headers=origin))
     assert preflight["statusCode"] == 204
     assert "GET" in preflight["headers"]["Access-Control-Allow-Methods"]
+
+
+# -- the contract at the edges -----------------------------------------------------------------
+
+
+def test_a_hit_is_answered_with_what_is_left_of_its_freshness(fake: FakeGitHub, service):
+    assert search(service)["headers"]["Cache-Control"] == "public, max-age=300"
+    service.clock_.now += 100
+    hit = search(service)
+    assert hit["headers"]["X-Search-Cache"] == "HIT"
+    assert hit["headers"]["Cache-Control"] == "public, max-age=200"
+    service.clock_.now += 199.5  # half a second of freshness left: never max-age=0
+    assert search(service)["headers"]["Cache-Control"] == "public, max-age=1"
+
+
+def test_one_upstream_call_serves_every_limit(fake: FakeGitHub, service):
+    answers = [body(search(service, limit=limit)) for limit in range(1, 21)]
+    assert len(fake.seen) == 1
+    assert [len(a["repos"]) for a in answers] == list(range(1, 21))
+    assert all(a["repos"] == answers[-1]["repos"][: len(a["repos"])] for a in answers)
+    assert search(service, q="other")["statusCode"] == 200
+    assert len(fake.seen) == 2  # another query is another call
+
+
+def test_unknown_path_is_404_and_other_verbs_405(function_env: FakeGitHub):
+    missing = app.handler({**event({"q": "x"}), "resource": "/api/nothing", "path": "/api/nothing"})
+    assert_error(missing, 404, "not_found")
+    for verb in ("POST", "PUT", "PATCH", "DELETE"):
+        response = app.handler(event({"q": "x"}, method=verb))
+        assert_error(response, 405, "method_not_allowed")
+        assert response["headers"]["Allow"] == "GET, HEAD"
+    assert app.handler(event({"q": "x"}, method="HEAD"))["statusCode"] == 200
+    assert function_env.seen and all(s.path == "/search/repositories" for s in function_env.seen)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x", "limit": "9" * 5000},  # more digits than int() accepts
+        {"q": "x", "limit": "1" + "0" * 4300},
+        {"q": "lone \ud800 surrogate"},
+        {"q": "x", "sort": "\udfff"},
+        {"q": "x" * 10_000},
+    ],
+    ids=["limit-5000-digits", "limit-4301-digits", "q-surrogate", "sort-surrogate", "q-10000"],
+)
+def test_hostile_parameters_are_400(function_env: FakeGitHub, params):
+    response = app.handler(event(params))
+    assert_error(response, 400, "invalid_request")
+    response["body"].encode("utf-8")  # the body itself is valid UTF-8
+    assert function_env.seen == []
+
+
+ODD_BODIES = {
+    "total_count 1e400": b'{"total_count": 1e400, "incomplete_results": false, "items": []}',
+    "nested 100000 deep": b"[" * 100_000 + b"]" * 100_000,
+    "stargazers_count null": {"total_count": 1, "items": [{**repository(1, "x"), "stargazers_count": None}]},
+    "topics a string": {"total_count": 1, "items": [{**repository(1, "x"), "topics": "x"}]},
+    "total_count a bool": {"total_count": True, "items": []},
+    "incomplete_results a string": {"total_count": 1, "incomplete_results": "no", "items": []},
+    "item not an object": {"total_count": 1, "items": ["octo/x"]},
+    "html_url not a URL": {"total_count": 1, "items": [{**repository(1, "x"), "html_url": "octo/x"}]},
+    "updated_at not a time": {"total_count": 1, "items": [{**repository(1, "x"), "updated_at": "yesterday"}]},
+    "description a number": {"total_count": 1, "items": [{**repository(1, "x"), "description": 7}]},
+    "negative stars": {"total_count": 1, "items": [{**repository(1, "x"), "stargazers_count": -1}]},
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_BODIES))
+def test_odd_github_answers_are_502_not_500(function_env: FakeGitHub, case: str):
+    function_env.queue(Answer(200, ODD_BODIES[case]))
+    assert_error(app.handler(event({"q": "odd"})), 502, "upstream_error")
+
+
+def test_nulls_github_may_send_are_kept(function_env: FakeGitHub):
+    item = {**repository(1, "x"), "description": None, "language": None, "topics": None, "updated_at": None}
+    function_env.queue(Answer(200, {"total_count": 1, "incomplete_results": True, "items": [item]}))
+    response = app.handler(event({"q": "nulls"}))
+    assert response["statusCode"] == 200
+    [repo] = body(response)["repos"]
+    assert (repo["description"], repo["language"], repo["topics"], repo["updated_at"]) == (None, None, [], None)
+    assert body(response)["incomplete_results"] is True
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "NOW+1000000000"}, 3600),
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9" * 5000}, 60),
+        ({"retry-after": "86400"}, 3600),
+        ({"retry-after": "0"}, 1),
+        ({"retry-after": "9" * 5000, "x-ratelimit-reset": "NOW+42"}, 42),
+    ],
+    ids=["reset-far-away", "reset-5000-digits", "retry-after-a-day", "retry-after-0", "retry-after-5000-digits"],
+)
+def test_retry_after_is_between_1_and_3600(function_env: FakeGitHub, headers, expected):
+    now = int(time.time())
+    headers = {k: str(now + int(v[4:])) if v.startswith("NOW+") else v for k, v in headers.items()}
+    function_env.queue(Answer(403, {"message": "API rate limit exceeded"}, headers))
+    response = app.handler(event({"q": "pulumi"}))
+    assert_error(response, 429, "rate_limited")
+    assert abs(int(response["headers"]["Retry-After"]) - expected) <= 2
+
+
+def test_unreachable_github_is_named(function_env: FakeGitHub, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+    message = assert_error(app.handler(event({"q": "pulumi"})), 502, "upstream_error")
+    assert "127.0.0.1" in message and "ConnectionRefusedError" in message
+    monkeypatch.setenv("GITHUB_API_URL", "http://no-such-host.invalid")
+    message = assert_error(app.handler(event({"q": "pulumi"})), 502, "upstream_error")
+    assert "no-such-host.invalid" in message and "does not resolve" in message

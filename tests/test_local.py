@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,19 +20,28 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Ok
 
 from tests.conftest import free_port
-from tools.fake_github import FakeGitHub
+from tools.fake_github import FakeGitHub, repository
 from tools.synth import ROOT
 
 
+def server_env(github_url: str | None, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
+    inherited = {"ALLOWED_ORIGINS", "GITHUB_TOKEN", "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "PORT"}
+    for name in inherited - set(extra):
+        env.pop(name, None)
+    if github_url is not None:
+        env["GITHUB_API_URL"] = github_url
+    return env
+
+
 class LocalServer:
-    def __init__(self, github_url: str, static_dir: Path | None = None) -> None:
+    def __init__(self, github_url: str | None, static_dir: Path | None = None, *flags: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "tools.local_server", "--port", str(self.port)]
+        args = [sys.executable, "-m", "tools.local_server", "--port", str(self.port), *flags]
         if static_dir is not None:
             args += ["--static-dir", str(static_dir)]
-        env = {**os.environ, "GITHUB_API_URL": github_url, "PYTHONUNBUFFERED": "1"}
-        env.pop("ALLOWED_ORIGINS", None)
+        env = server_env(github_url)
         self.process = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -162,3 +173,122 @@ def test_every_operation_conforms_to_the_spec(server: LocalServer):
             case.call_and_validate()
 
         conforms()
+
+
+# -- parallel load, every verb, bad settings, odd hosts ------------------------------------------
+
+
+def test_two_hundred_parallel_searches_each_answer_as_alone(server: LocalServer, fake_server: FakeGitHub):
+    def one(n: int) -> tuple[int, dict]:
+        response = requests.get(server.base + "/api/search", params={"q": f"parallel {n}", "limit": "3"}, timeout=30)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(one, range(200)))
+    assert [status for status, _ in answers] == [200] * 200
+    for n, (_, payload) in enumerate(answers):
+        assert payload == {
+            "total_count": 4242,
+            "incomplete_results": False,
+            "repos": [
+                {k: repo[k] for k in ("full_name", "description", "language", "topics", "updated_at")}
+                | {"url": repo["html_url"], "star": repo["stargazers_count"]}
+                for repo in (repository(i, f"parallel {n}") for i in range(1, 4))
+            ],
+        }
+
+
+@pytest.mark.parametrize("verb", ["POST", "PUT", "PATCH", "DELETE", "TRACE", "BREW"])
+@pytest.mark.parametrize("path", ["/api/search?q=x", "/openapi.yaml", "/"])
+def test_every_other_verb_gets_405_json(server: LocalServer, verb: str, path: str):
+    response = requests.request(verb, server.base + path, data=b"{}", timeout=10)
+    assert response.status_code == 405, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_options_on_a_file_that_exists_is_204_without_origin(server: LocalServer):
+    response = requests.options(server.base + "/openapi.yaml", timeout=10)
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert requests.options(server.base + "/nothing-here", timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "says"),
+    [
+        ({"PORT": "eighty"}, [], "PORT must be a number"),
+        ({"GITHUB_API_URL": "ftp://github.example"}, [], "GITHUB_API_URL must be an http(s) URL"),
+        ({"UPSTREAM_READ_TIMEOUT": "soon"}, [], "UPSTREAM_READ_TIMEOUT must be a positive number"),
+        ({"UPSTREAM_CONNECT_TIMEOUT": "-1"}, [], "UPSTREAM_CONNECT_TIMEOUT must be a positive number"),
+        ({}, ["--port", "BUSY"], "cannot listen on 127.0.0.1:"),
+    ],
+    ids=["port-not-a-number", "bad-api-url", "bad-read-timeout", "negative-connect-timeout", "busy-port"],
+)
+def test_bad_settings_stop_the_server_with_one_line(env, args, says):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        args = [a.replace("BUSY", str(busy.getsockname()[1])) for a in args]
+        done = subprocess.run(
+            [sys.executable, "-m", "tools.local_server", *args],
+            cwd=ROOT,
+            env=server_env(None, **env),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("local server not started: ") and says in line
+    assert "Traceback" not in done.stderr
+
+
+def test_unreachable_github_names_the_host_and_the_offline_mode():
+    running = LocalServer(f"http://127.0.0.1:{free_port()}")
+    try:
+        response = requests.get(running.base + "/api/search", params={"q": "x"}, timeout=10)
+    finally:
+        running.stop()
+    assert response.status_code == 502
+    message = response.json()["error"]["message"]
+    assert "could not reach GitHub at 127.0.0.1" in message and "make dev FAKE=1" in message
+
+
+def test_fake_mode_banner_says_no_token_is_needed():
+    running = LocalServer(None, None, "--fake-github")
+    try:
+        assert requests.get(running.base + "/api/search", params={"q": "x"}, timeout=10).status_code == 200
+    finally:
+        out = running.stop()
+    banner = out.splitlines()[0]
+    assert "fake GitHub" in banner and "no token needed" in banner
+    assert "without a token" not in banner
+
+
+def test_smoke_passes_with_localhost_in_the_url(server: LocalServer):
+    base = f"http://localhost:{server.port}"
+    result = smoke(base)
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = requests.get(base + "/.well-known/ai-plugin.json", timeout=10).json()
+    assert manifest["api"]["url"] == f"{base}/openapi.yaml"
+    spoofed = requests.get(server.base + "/openapi.yaml", headers={"Host": "evil.example"}, timeout=10)
+    assert f"url: {server.base}" in spoofed.text and "evil.example" not in spoofed.text
+
+
+def test_access_log_escapes_control_characters_and_caps_length(fake_server: FakeGitHub):
+    running = LocalServer(fake_server.url)
+    try:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=10) as raw:
+            raw.sendall(b"GET /api/search?q=\x1b[31mred\x07 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            while raw.recv(65536):
+                pass
+        requests.get(running.base + "/api/search", params={"q": "y" * 5000}, timeout=10)
+    finally:
+        out = running.stop()
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[31mred\\x07" in out
+    assert max(len(line) for line in out.splitlines()) < 400

@@ -3,8 +3,11 @@
     make dev                        # http://127.0.0.1:3333, real GitHub (GITHUB_TOKEN optional)
     python -m tools.local_server --fake-github   # fully offline, answers from a fake GitHub
 
-Environment: PORT, GITHUB_TOKEN, GITHUB_API_URL, ALLOWED_ORIGINS (comma-separated; default the
-ChatGPT origins), CONTACT_EMAIL.
+Environment: PORT, GITHUB_TOKEN, GITHUB_API_URL, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_READ_TIMEOUT,
+ALLOWED_ORIGINS (comma-separated; default the ChatGPT origins), CONTACT_EMAIL.
+
+Requests are answered in parallel threads over the function's one service, which is thread-safe
+(a pool of kept-alive GitHub connections, a locked cache): each answer is what it would be alone.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import signal
 import sys
 import time
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,13 +29,23 @@ from infra.function_code import HANDLER_DIR
 from infra.site import STATIC_DIR, SiteFile, site_files
 
 DEFAULT_ORIGINS = "https://chatgpt.com,https://chat.openai.com"
+LOGGED_TARGET_CHARS = 200
+MAX_BODY_BYTES = 1 << 20
+UNREACHABLE_HINT = " (offline? `make dev FAKE=1` answers from a built-in fake GitHub)"
+# The names a browser or client on this machine may use for the server; each gets its own URLs.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 log = logging.getLogger("local_server")
 
 
-def api_gateway_event(method: str, target: str, headers: dict[str, str]) -> dict[str, Any]:
+class StartError(Exception):
+    """The server cannot start as configured; the message is the one line to print."""
+
+
+def api_gateway_event(method: str, target: str, headers: dict[str, str], body: bytes = b"") -> dict[str, Any]:
     """The REST API proxy event API Gateway would hand the function for this request."""
     parts = urlsplit(target)
     multi = parse_qs(parts.query, keep_blank_values=True)
+    text = body.decode("utf-8", errors="replace") if body else None
     return {
         "resource": parts.path,
         "path": parts.path,
@@ -48,23 +62,55 @@ def api_gateway_event(method: str, target: str, headers: dict[str, str]) -> dict
             "path": parts.path,
             "requestId": f"local-{time.time_ns()}",
         },
-        "body": None,
+        "body": text,
         "isBase64Encoded": False,
     }
 
 
-def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+def printable(text: str, limit: int = LOGGED_TARGET_CHARS) -> str:
+    """A request line fit for a log: control characters escaped, length capped."""
+    escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[: limit + 1])
+    return escaped[:limit] + ("..." if len(text) > limit or len(escaped) > limit else "")
+
+
+def _error(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def load_function() -> Any:
+    """The function's own module, as Lambda imports it, with its settings checked once at start."""
     if str(HANDLER_DIR) not in sys.path:
         sys.path.insert(0, str(HANDLER_DIR))
-    import app  # the function's own module, as Lambda imports it
+    import app
 
-    server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
-    base_url = f"http://{host}:{server.server_address[1]}"
-    files: dict[str, SiteFile] = {
-        f"/{f.key}": f for f in site_files(base_url, os.environ.get("CONTACT_EMAIL"), static_dir)
-    }
-    files["/"] = files["/index.html"]
+    try:
+        app.service()
+    except ValueError as exc:  # a bad GITHUB_API_URL or UPSTREAM_*_TIMEOUT
+        raise StartError(str(exc)) from None
+    return app
+
+
+def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    app = load_function()
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 128  # many parallel clients connect at once; the default 5 drops SYNs
+
+    try:
+        server = Server((host, port), BaseHTTPRequestHandler)
+    except OSError as exc:
+        raise StartError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with PORT=<n>") from None
+    port = server.server_address[1]
     allowed = {o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()}
+
+    @cache
+    def files_for(host_header: str) -> dict[str, SiteFile]:
+        """The files rendered for the host the request named (local names only, else 127.0.0.1)."""
+        name = host_header if host_header in {f"{h}:{port}" for h in LOCAL_HOSTS} else f"{host}:{port}"
+        files = {f"/{f.key}": f for f in site_files(f"http://{name}", os.environ.get("CONTACT_EMAIL"), static_dir)}
+        files["/"] = files["/index.html"]
+        return files
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -72,6 +118,19 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # one line per request, written by `_send`
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # `_send` has logged it
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's own refusals (a malformed request line, an unknown verb) in the API's shape."""
+            self._started = time.perf_counter()
+            self.close_connection = True
+            status = 405 if code == 501 else code  # 501: a verb http.server has no method for
+            errors = {404: "not_found", 405: "method_not_allowed"}
+            reason = errors.get(status, "invalid_request" if status < 500 else "internal_error")
+            headers = {**self._json_headers(), **({"Allow": "GET, HEAD, OPTIONS"} if status == 405 else {})}
+            self._send(self.command or "GET", status, headers, _error(reason, message or "the request is malformed"))
 
         def do_GET(self) -> None:
             self._serve("GET")
@@ -82,45 +141,81 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
         def do_OPTIONS(self) -> None:
             self._serve("OPTIONS")
 
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
+        def do_PATCH(self) -> None:
+            self._serve("PATCH")
+
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
+
+        def do_TRACE(self) -> None:
+            self._serve("TRACE")
+
+        def _read_body(self) -> bytes | None:
+            """The request body, or None when it is too large to take."""
+            length = self.headers.get("Content-Length", "0")
+            size = int(length) if length.isascii() and length.isdigit() and len(length) < 10 else -1
+            if not 0 <= size <= MAX_BODY_BYTES:
+                self.close_connection = True
+                return None
+            return self.rfile.read(size) if size else b""
+
         def _serve(self, method: str) -> None:
-            started = time.perf_counter()
+            self._started = time.perf_counter()
             path = urlsplit(self.path).path
-            if path == "/api/search":
+            body = self._read_body()
+            if body is None:
+                message = f"the request body must be at most {MAX_BODY_BYTES} bytes"
+                self._send(method, 413, self._json_headers(), _error("payload_too_large", message))
+                return
+            files = files_for(self.headers.get("Host", ""))
+            if path == "/api" or path.startswith("/api/"):
                 headers = {k: v for k, v in self.headers.items()}
-                response = app.handler(api_gateway_event(method, self.path, headers), None)
-                status, body = response["statusCode"], response["body"].encode()
-                out_headers = dict(response.get("headers") or {})
-            elif path.startswith("/api/"):
-                status, out_headers, body = 404, self._error_headers(), _error("not_found", f"no API at {path}")
-            elif path in files and method in ("GET", "HEAD"):
+                response = app.handler(api_gateway_event(method, self.path, headers, body), None)
+                status, out_headers = response["statusCode"], dict(response.get("headers") or {})
+                text = response["body"]
+                if status == 502 and "could not reach GitHub" in text:
+                    payload = json.loads(text)
+                    payload["error"]["message"] += UNREACHABLE_HINT
+                    text = json.dumps(payload)
+                self._send(method, status, out_headers, text.encode())
+            elif path not in files:
+                self._send(method, 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not Found\n")
+            elif method in ("GET", "HEAD"):
                 f = files[path]
-                status, body = 200, f.body
-                out_headers = {"Content-Type": f.content_type, "Cache-Control": f.cache_control, **self._cors()}
-            elif method == "OPTIONS" and path in files and self._cors():
-                status, body = 204, b""
-                out_headers = {
-                    **self._cors(),
-                    "Access-Control-Allow-Methods": "GET, OPTIONS",
-                    "Access-Control-Max-Age": "600",
-                }
+                headers = {"Content-Type": f.content_type, "Cache-Control": f.cache_control, **self._cors()}
+                self._send(method, 200, headers, f.body)
+            elif method == "OPTIONS":
+                allow = {"Allow": "GET, HEAD, OPTIONS"}
+                if self._cors():
+                    allow |= {**self._cors(), "Access-Control-Allow-Methods": allow["Allow"]}
+                    allow["Access-Control-Max-Age"] = "600"
+                self._send(method, 204, allow, b"")
             else:
-                status, body = 404, b"Not Found\n"
-                out_headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
-            self._send(method, status, out_headers, body, started)
+                headers = {**self._json_headers(), "Allow": "GET, HEAD, OPTIONS"}
+                self._send(method, 405, headers, _error("method_not_allowed", f"{path} answers GET and HEAD"))
 
         def _cors(self) -> dict[str, str]:
-            origin = self.headers.get("Origin")
+            origin = self.headers.get("Origin") if hasattr(self, "headers") else None
             return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin in allowed else {}
 
-        def _error_headers(self) -> dict[str, str]:
+        def _json_headers(self) -> dict[str, str]:
             return {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", **self._cors()}
 
-        def _send(self, method: str, status: int, headers: dict[str, str], body: bytes, started: float) -> None:
+        def _send(self, method: str, status: int, headers: dict[str, str], body: bytes) -> None:
             # Logged before the client can see the answer: request threads are daemons, so a line
             # written after it could be lost to a Ctrl-C or SIGTERM that follows the last response.
-            ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %d %s %.1f ms", method, self.path, status, headers.get("X-Cache", "-"), ms)
+            ms = (time.perf_counter() - self._started) * 1000
+            cache_outcome = headers.get("X-Search-Cache", "-")
+            target = printable(getattr(self, "path", None) or self.requestline)
+            log.info("%s %s %d %s %.1f ms", printable(method), target, status, cache_outcome, ms)
             self.send_response(status)
+            headers.setdefault("Cache-Control", "no-store")
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
@@ -132,17 +227,19 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
     return server
 
 
-def _error(code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message}}).encode()
-
-
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and 0 <= int(value) <= 65535):
+        raise StartError(f"PORT must be a number from 0 to 65535, got {value!r}")
+    return int(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3333")))
+    parser.add_argument("--port", help="default: $PORT, else 3333")
     parser.add_argument("--static-dir", type=Path, default=STATIC_DIR, help="serve other static files (templates)")
     parser.add_argument("--fake-github", action="store_true", help="answer from a built-in fake GitHub (offline)")
     args = parser.parse_args(argv)
@@ -157,12 +254,20 @@ def main(argv: list[str] | None = None) -> int:
 
     # `kill` (and CI's process teardown) ends the server as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
-    server = make_server(args.port, args.static_dir)
+    try:
+        server = make_server(_port(args.port or os.environ.get("PORT") or "3333"), args.static_dir)
+    except StartError as exc:
+        print(f"local server not started: {exc}", file=sys.stderr, flush=True)
+        return 2
     base = f"http://127.0.0.1:{server.server_address[1]}"
     github = os.environ.get("GITHUB_API_URL", "https://api.github.com")
-    token = "with a token" if os.environ.get("GITHUB_TOKEN") else "without a token (10 searches/min)"
+    if args.fake_github:
+        upstream = f"a built-in fake GitHub at {github}, offline; no token needed"
+    else:
+        token = "with a token" if os.environ.get("GITHUB_TOKEN") else "without a token: 10 searches/min"
+        upstream = f"GitHub at {github}, {token}"
     print(
-        f"GitHub search plugin, local: {base}  (GitHub: {github}, {token})\n"
+        f"GitHub search plugin, local: {base}  ({upstream})\n"
         f"  landing page  {base}/\n"
         f"  search        {base}/api/search?q=pulumi&limit=3\n"
         f"  manifest      {base}/.well-known/ai-plugin.json\n"

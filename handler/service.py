@@ -1,0 +1,175 @@
+"""The search service: one GitHub client and one cache, shared by every front.
+
+A front (the REST API in `app`, later others) asks the service for an answer and gets a
+`Result`, or catches a `Failure` that already carries the status, code and message the
+contract publishes (see docs/architecture.md, "The API contract").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Hashable, Mapping
+
+from github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
+from mapping import Unexpected, first, parse_json, search_answer
+from query import SearchQuery
+from ttl_cache import Entry, TtlCache
+
+DEFAULT_TTL_SECONDS = 300
+STALE_MAX_AGE_SECONDS = 30
+DEFAULT_RETRY_AFTER_SECONDS = 60
+MAX_RETRY_AFTER_SECONDS = 3600  # GitHub's primary limit resets within the hour
+
+
+class Failure(Exception):
+    """An answer the contract names: status, error code, a message the caller can act on."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+
+
+class Result:
+    """A successful answer: its JSON text, where it came from, and how long it stays fresh."""
+
+    __slots__ = ("cache", "max_age", "text")
+
+    def __init__(self, text: str, cache: str, max_age: int) -> None:
+        self.text, self.cache, self.max_age = text, cache, max_age
+
+
+class Outcome:
+    """What one request did, for the log line."""
+
+    __slots__ = ("cache", "rate_limit_remaining", "upstream_ms", "upstream_status")
+
+    def __init__(self, cache: str = "NONE") -> None:
+        self.cache = cache
+        self.upstream_status: int | None = None
+        self.upstream_ms: float | None = None
+        self.rate_limit_remaining: str | None = None
+
+
+def is_rate_limit(reply: Reply) -> bool:
+    if reply.status == 429:
+        return True
+    if reply.status != 403:
+        return False
+    if reply.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in reply.headers:
+        return True
+    return b"rate limit" in reply.body.lower()
+
+
+def _seconds(value: str) -> int | None:
+    value = value.strip()
+    # Length first: int() of thousands of digits is slow or refused, and no wait is that long.
+    return int(value) if 0 < len(value) <= 12 and value.isascii() and value.isdigit() else None
+
+
+def retry_after_seconds(headers: Mapping[str, str], now_epoch: float) -> int:
+    """Seconds to wait (1..3600): GitHub's `retry-after`, else until `x-ratelimit-reset`, else a minute."""
+    wait = _seconds(headers.get("retry-after", ""))
+    if wait is None:
+        reset = _seconds(headers.get("x-ratelimit-reset", ""))
+        wait = reset - int(now_epoch) if reset is not None else DEFAULT_RETRY_AFTER_SECONDS
+    return min(MAX_RETRY_AFTER_SECONDS, max(1, wait))
+
+
+def github_message(body: bytes, fallback: str = "GitHub rejected the query") -> str:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return fallback
+    if not isinstance(payload, dict):
+        return fallback
+    parts = [str(payload.get("message") or fallback)[:300]]
+    errors = payload.get("errors")
+    for item in errors if isinstance(errors, list) else []:
+        if isinstance(item, dict) and item.get("message"):
+            parts.append(str(item["message"])[:300])
+    return ": ".join(parts)
+
+
+class SearchService:
+    """The service with its cache and GitHub client; one per warm function instance."""
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        cache: TtlCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+        self.cache = cache if cache is not None else TtlCache()
+        self.clock = clock
+        self.wall_clock = wall_clock
+
+    def search(self, query: SearchQuery, outcome: Outcome) -> Result:
+        """`GET /search/repositories` once per (q, sort, order); every `limit` is cut from it."""
+        entry, cache, max_age = self._fetch(
+            ("search", *query.upstream_key), "/search/repositories", query.github_params(), search_answer, outcome
+        )
+        text = entry.views.get(query.limit)
+        if text is None:
+            answer = entry.value
+            assert isinstance(answer, dict)
+            text = entry.views[query.limit] = json.dumps(first(answer, query.limit), ensure_ascii=False)
+        outcome.cache = cache
+        return Result(text, cache, max_age)
+
+    def _fetch(
+        self,
+        key: Hashable,
+        path: str,
+        params: list[tuple[str, str]],
+        mapper: Callable[[object], object],
+        outcome: Outcome,
+    ) -> tuple[Entry, str, int]:
+        """The cached answer for one GitHub GET: (entry, cache outcome, max-age), or a Failure."""
+        now = self.clock()
+        entry = self.cache.get(key, now)
+        if entry is not None and entry.age(now) <= self.ttl:
+            # What is left of its freshness, so that no copy downstream outlives the TTL.
+            return entry, "HIT", max(1, int(self.ttl - entry.age(now)))
+
+        headers = {"If-None-Match": entry.etag} if entry is not None and entry.etag else {}
+        try:
+            reply = self.client.get(path, params, headers)
+        except UpstreamTimeout as exc:
+            return self._stale(entry, Failure(504, "upstream_timeout", str(exc)))
+        except UpstreamUnreachable as exc:
+            return self._stale(entry, Failure(502, "upstream_error", str(exc)))
+        outcome.upstream_status = reply.status
+        outcome.upstream_ms = round(reply.elapsed_ms, 3)
+        outcome.rate_limit_remaining = reply.headers.get("x-ratelimit-remaining")
+
+        if reply.status == 304 and entry is not None:
+            self.cache.renew(entry, self.clock())
+            return entry, "REVALIDATED", self.ttl
+        if reply.status == 200:
+            try:
+                value = mapper(parse_json(reply.body))
+            except Unexpected:
+                failure = Failure(502, "upstream_error", "GitHub answered with a body that is not the expected JSON")
+                return self._stale(entry, failure)
+            return self.cache.put(key, value, reply.headers.get("etag"), self.clock()), "MISS", self.ttl
+        if reply.status == 422:
+            raise Failure(400, "invalid_request", github_message(reply.body))
+        if is_rate_limit(reply):
+            wait = retry_after_seconds(reply.headers, self.wall_clock())
+            message = f"GitHub's rate limit was reached; retry in {wait} s"
+            return self._stale(entry, Failure(429, "rate_limited", message, retry_after=wait))
+        if reply.status in (401, 403):
+            refused = "GitHub refused the configured token" if self.client.has_token else "GitHub refused the request"
+            raise Failure(502, "upstream_error", f"{refused} (HTTP {reply.status}); check the githubToken setting")
+        return self._stale(entry, Failure(502, "upstream_error", f"GitHub answered HTTP {reply.status}"))
+
+    def _stale(self, entry: Entry | None, failure: Failure) -> tuple[Entry, str, int]:
+        """The last good answer (younger than a day, as the cache keeps them) beats an error."""
+        if entry is None:
+            raise failure
+        return entry, "STALE", min(self.ttl, STALE_MAX_AGE_SECONDS)

@@ -1,0 +1,51 @@
+"""The published contract, read from the sources a user sees: the OpenAPI document and the code."""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from typing import Any
+
+import yaml
+from openapi_schema_validator import OAS31Validator
+
+from infra.site import site_files
+from tools.synth import ROOT
+
+# Calls whose first argument is the HTTP status the function answers with.
+_STATUS_CALLS = {"error", "_json_response", "Failure"}
+
+
+@cache
+def spec() -> dict[str, Any]:
+    [document] = [yaml.safe_load(f.body) for f in site_files("http://127.0.0.1:1") if f.key == "openapi.yaml"]
+    return document  # type: ignore[no-any-return]
+
+
+def validator(schema: dict[str, Any]) -> OAS31Validator:
+    return OAS31Validator({**schema, "components": spec()["components"]})
+
+
+def response_schema(path: str, status: str, method: str = "get") -> dict[str, Any]:
+    schema: dict[str, Any] = spec()["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    return schema
+
+
+def schema_errors(instance: Any, path: str = "/api/search", status: str = "200") -> list[str]:
+    return [e.message for e in validator(response_schema(path, status)).iter_errors(instance)]
+
+
+def statuses_in_code() -> set[int]:
+    """Every literal status the function's modules can answer with, found in their syntax tree."""
+    found: set[int] = set()
+    for module in sorted((ROOT / "handler").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                if name in _STATUS_CALLS and isinstance(node.args[0].value, int):
+                    found.add(node.args[0].value)
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "statusCode" and isinstance(value, ast.Constant):
+                        found.add(value.value)
+    return found
