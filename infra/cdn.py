@@ -14,6 +14,9 @@ MIN_VIEWER_TLS = "TLSv1.2_2021"
 # The landing and legal pages need their own images and inline styles, nothing else.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 SITE_ORIGIN_ID, API_ORIGIN_ID = "site", "api"
+# Every verb reaches the function, so that POST or DELETE get its 405 in the API's JSON shape
+# rather than CloudFront's 403 page; only GET and HEAD answers are ever cached.
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 
 
 class Cdn(pulumi.ComponentResource):
@@ -135,7 +138,7 @@ class Cdn(pulumi.ComponentResource):
                     "path_pattern": "api/*",
                     "target_origin_id": API_ORIGIN_ID,
                     "viewer_protocol_policy": "redirect-to-https",
-                    "allowed_methods": ["GET", "HEAD"],
+                    "allowed_methods": ALL_METHODS,
                     "cached_methods": ["GET", "HEAD"],
                     "compress": True,
                     "cache_policy_id": api_cache.id,

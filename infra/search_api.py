@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from infra.api_definition import API, Route
 from infra.function_code import LAMBDA_HANDLER, build_archive
 
 RUNTIME = "python3.14"  # the newest Python Lambda offers
@@ -17,25 +16,6 @@ ARCHITECTURE = "arm64"
 MEMORY_MB = 256  # one TLS connection and a JSON body; more memory buys a faster cold TLS handshake
 TIMEOUT_SECONDS = 20  # the client gives up after 3 s connect + 8 s read, so 504 comes first
 STAGE_NAME = "v1"
-
-
-@dataclass(frozen=True)
-class ApiDefinition:
-    """What the REST API serves; hashed into the deployment's triggers so any change redeploys."""
-
-    path: tuple[str, str] = ("api", "search")
-    http_method: str = "GET"
-    authorization: str = "NONE"
-    api_key_required: bool = True
-    integration_type: str = "AWS_PROXY"
-    integration_http_method: str = "POST"  # Lambda is always invoked with POST
-
-    def digest(self, *resource_ids: str) -> str:
-        payload = json.dumps({**asdict(self), "ids": resource_ids}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()
-
-
-API = ApiDefinition()
 
 
 def assume_role_policy() -> str:
@@ -119,55 +99,44 @@ class SearchApi(pulumi.ComponentResource):
             api_key_source="HEADER",
             opts=child,
         )
-        path: list[aws.apigateway.Resource] = []
-        for part in API.path:  # /api, then /api/search
-            path.append(
-                aws.apigateway.Resource(
-                    f"{name}-resource-{part}",
+        resources: dict[tuple[str, ...], aws.apigateway.Resource] = {}
+
+        def resource(path: tuple[str, ...]) -> aws.apigateway.Resource:
+            """The resource for `path`, its parents first; shared prefixes (/api) made once."""
+            if path not in resources:
+                parent = resource(path[:-1]).id if len(path) > 1 else self.rest_api.root_resource_id
+                resources[path] = aws.apigateway.Resource(
+                    f"{name}-resource-{path[-1].strip('{}')}",  # api, search: the names stacks already have
                     rest_api=self.rest_api.id,
-                    parent_id=path[-1].id if path else self.rest_api.root_resource_id,
-                    path_part=part,
+                    parent_id=parent,
+                    path_part=path[-1],
+                    opts=child,
+                )
+            return resources[path]
+
+        # Everything a deployment snapshots: methods, integrations and the gateway's own answers.
+        routed: list[pulumi.CustomResource] = []
+        for route in API.routes:
+            routed += self._route(name, route, resource(route.path), child)
+        for gateway_error in API.gateway_errors:
+            routed.append(
+                aws.apigateway.Response(
+                    f"{name}-gateway-{gateway_error.response_type.lower().replace('_', '-')}",
+                    rest_api_id=self.rest_api.id,
+                    response_type=gateway_error.response_type,
+                    status_code=gateway_error.status_code,
+                    response_templates={"application/json": gateway_error.template()},
+                    response_parameters=gateway_error.parameters(),
                     opts=child,
                 )
             )
-        search_resource = path[-1]
-        method = aws.apigateway.Method(
-            f"{name}-method",
-            rest_api=self.rest_api.id,
-            resource_id=search_resource.id,
-            http_method=API.http_method,
-            authorization=API.authorization,
-            api_key_required=API.api_key_required,
-            opts=child,
-        )
-        integration = aws.apigateway.Integration(
-            f"{name}-integration",
-            rest_api=self.rest_api.id,
-            resource_id=search_resource.id,
-            http_method=method.http_method,
-            uri=self.function.invoke_arn,
-            type=API.integration_type,
-            integration_http_method=API.integration_http_method,
-            opts=child,
-        )
-        aws.lambda_.Permission(
-            f"{name}-invoke-permission",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            principal="apigateway.amazonaws.com",
-            # Only this API's GET /api/search may invoke the function.
-            source_arn=self.rest_api.execution_arn.apply(lambda arn: f"{arn}/*/GET/{'/'.join(API.path)}"),
-            opts=child,
-        )
+        ids = [r.id for r in resources.values()] + [r.id for r in routed]
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.rest_api.id,
-            triggers={
-                "redeployment": pulumi.Output.all(*(r.id for r in path), method.id, integration.id).apply(
-                    lambda ids: API.digest(*ids)
-                )
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[method, integration]),
+            # A deployment is a snapshot: any change to routes or gateway answers needs a new one.
+            triggers={"redeployment": pulumi.Output.all(*ids).apply(lambda values: API.digest(*values))},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=routed),
         )
         self.stage = aws.apigateway.Stage(
             f"{name}-stage", rest_api=self.rest_api.id, deployment=deployment.id, stage_name=STAGE_NAME, opts=child
@@ -195,3 +164,38 @@ class SearchApi(pulumi.ComponentResource):
         self.origin_path = f"/{STAGE_NAME}"
         self.api_key_value: pulumi.Output[str] = pulumi.Output.secret(self.api_key.value)
         self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})
+
+    def _route(
+        self, name: str, route: Route, resource: aws.apigateway.Resource, child: pulumi.ResourceOptions
+    ) -> list[pulumi.CustomResource]:
+        """Method and integration for one route, and the permission for the function to be invoked by it."""
+        slug = "-".join(p.strip("{}") for p in route.path)
+        method = aws.apigateway.Method(
+            f"{name}-method-{slug}",
+            rest_api=self.rest_api.id,
+            resource_id=resource.id,
+            http_method=route.http_method,
+            authorization=API.authorization,
+            api_key_required=API.api_key_required,
+            opts=child,
+        )
+        integration = aws.apigateway.Integration(
+            f"{name}-integration-{slug}",
+            rest_api=self.rest_api.id,
+            resource_id=resource.id,
+            http_method=method.http_method,
+            uri=self.function.invoke_arn,
+            type=API.integration_type,
+            integration_http_method=API.integration_http_method,
+            opts=child,
+        )
+        # Only this API, on this route, may invoke the function.
+        aws.lambda_.Permission(
+            f"{name}-invoke-{slug}",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.rest_api.execution_arn.apply(route.source_arn),
+            opts=child,
+        )
+        return [method, integration]

@@ -35,15 +35,37 @@ def schema_errors(instance: Any, path: str = "/api/search", status: str = "200")
     return [e.message for e in validator(response_schema(path, status)).iter_errors(instance)]
 
 
-def statuses_in_code() -> set[int]:
-    """Every literal status the function's modules can answer with, found in their syntax tree."""
-    found: set[int] = set()
+def error_codes_in_spec() -> set[str]:
+    error = spec()["components"]["schemas"]["Error"]["properties"]["error"]
+    return set(error["properties"]["code"]["enum"])
+
+
+def _status_calls() -> list[ast.Call]:
+    """Calls in the function's modules whose first argument is a literal HTTP status."""
+    calls = []
     for module in sorted((ROOT / "handler").glob("*.py")):
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
                 if name in _STATUS_CALLS and isinstance(node.args[0].value, int):
-                    found.add(node.args[0].value)
+                    calls.append(node)
+    return calls
+
+
+def error_codes_in_code() -> set[str]:
+    """The `code` of every error the function's modules make: error(status, code, ...), Failure(...)."""
+    return {
+        str(call.args[1].value)
+        for call in _status_calls()
+        if len(call.args) > 1 and isinstance(call.args[1], ast.Constant) and isinstance(call.args[1].value, str)
+    }
+
+
+def statuses_in_code() -> set[int]:
+    """Every literal status the function's modules can answer with, found in their syntax tree."""
+    found = {int(getattr(call.args[0], "value", 0)) for call in _status_calls()}
+    for module in sorted((ROOT / "handler").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
                     literal = value.value if isinstance(value, ast.Constant) else None

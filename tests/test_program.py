@@ -1,4 +1,4 @@
-"""The Pulumi program run under mocks: every DESIGN section 4 decision and section 6 control,
+"""The Pulumi program run under mocks: every decision and security control in docs/architecture.md,
 asserted from the inputs the program registered."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests import contract
 from tests.conftest import TOKEN
 from tests.program import CERT_ARN, CONFIGS, Graph, contains, plain_occurrences, recording, unwrap
 from tools.synth import MOCK_API_KEY, ROOT
@@ -21,6 +22,7 @@ BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 FUNCTION = "aws:lambda/function:Function"
 STAGE = "aws:apigateway/stage:Stage"
+GATEWAY_RESPONSE = "aws:apigateway/response:Response"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS's managed policy id
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 COMPONENTS = {
@@ -247,7 +249,7 @@ def test_role_has_least_privilege(graph: Graph):
 # -- REST API (Lambda.1) -------------------------------------------------------------------
 
 
-def test_rest_api_regional_get_api_search_with_key(graph: Graph):
+def test_rest_api_regional_any_verb_on_api_search_with_key(graph: Graph):
     assert graph.inputs("aws:apigateway/restApi:RestApi")["endpointConfiguration"]["types"] == "REGIONAL"
     paths = {r["name"]: r["inputs"] for r in graph.all("aws:apigateway/resource:Resource")}
     root = provider_output(graph, "search-rest-api", "rootResourceId")
@@ -255,7 +257,9 @@ def test_rest_api_regional_get_api_search_with_key(graph: Graph):
     [search] = [i for i in paths.values() if i["parentId"] == physical_id(graph, api_name)]
     assert (api["pathPart"], search["pathPart"]) == ("api", "search")
     method = graph.inputs("aws:apigateway/method:Method")
-    assert method["httpMethod"] == "GET" and method["apiKeyRequired"] is True
+    # ANY: HEAD and every other verb reach the function instead of API Gateway's 403
+    assert method["httpMethod"] == "ANY" and method["apiKeyRequired"] is True
+    assert method["resourceId"] == physical_id(graph, "search-resource-search")
     integration = graph.inputs("aws:apigateway/integration:Integration")
     assert integration["type"] == "AWS_PROXY" and integration["integrationHttpMethod"] == "POST"
     assert integration["uri"].endswith(f"function:{graph.outputs['functionName']}/invocations")
@@ -266,16 +270,46 @@ def test_invoke_permission_scoped_to_this_api(graph: Graph):
     assert permission["principal"] == "apigateway.amazonaws.com"
     assert permission["function"] == provider_output(graph, "search-function", "name") == graph.outputs["functionName"]
     assert permission["sourceArn"].startswith(provider_output(graph, "search-rest-api", "executionArn") + "/")
-    assert permission["sourceArn"].endswith("/GET/api/search")
+    assert permission["sourceArn"] == provider_output(graph, "search-rest-api", "executionArn") + "/*/*/api/search"
 
 
 def test_deployment_redeploys_on_definition_change_and_stage_is_explicit(graph: Graph):
     deployment = graph.one("aws:apigateway/deployment:Deployment")
     assert deployment["inputs"]["triggers"]["redeployment"]
-    assert {"search-method", "search-integration"} <= set(deployment["dependsOn"])
+    responses = {r["name"] for r in graph.all("aws:apigateway/response:Response")}
+    routed = {"search-method-api-search", "search-integration-api-search"} | responses
+    assert routed <= set(deployment["dependsOn"])
     stage = graph.inputs(STAGE)
     assert stage["deployment"] == physical_id(graph, deployment["name"])
     assert stage["stageName"]
+
+
+def test_gateway_answers_keep_the_error_shape(graph: Graph):
+    responses = {r["responseType"]: r for r in map(unwrap, (r["inputs"] for r in graph.all(GATEWAY_RESPONSE)))}
+    assert set(responses) >= {"THROTTLED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert responses["THROTTLED"]["statusCode"] == "429"
+    assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert responses["INTEGRATION_TIMEOUT"]["statusCode"] == "504"
+    codes = {}
+    for kind, response in responses.items():
+        assert response["restApiId"] == graph.outputs["restApiId"]
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
+        assert headers["gatewayresponse.header.Content-Type"].startswith("'application/json")
+        [(media, template)] = response["responseTemplates"].items()
+        assert media == "application/json"
+        # API Gateway puts a quoted string where the template says $context.error.messageString
+        body = json.loads(template.replace("$context.error.messageString", '"Missing Authentication Token"'))
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, kind
+        codes[kind] = body["error"]["code"]
+    assert codes["THROTTLED"] == "rate_limited"
+    assert codes["MISSING_AUTHENTICATION_TOKEN"] == "not_found"
+    assert codes["INTEGRATION_TIMEOUT"] == "upstream_timeout"
+    spec_codes = set(
+        contract.spec()["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+    )
+    assert set(codes.values()) <= spec_codes
 
 
 def test_usage_plan_throttles_from_config_and_links_the_key(dev: Graph):
@@ -340,7 +374,9 @@ def test_security_headers_on_every_behavior(graph: Graph):
 def test_api_behavior_and_origin(graph: Graph):
     behavior = api_behavior(graph)
     assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
-    assert sorted(behavior["allowedMethods"]) == ["GET", "HEAD"]
+    # every verb reaches the function (405 JSON, not CloudFront's 403 page); only GET and HEAD are cached
+    assert sorted(behavior["allowedMethods"]) == sorted(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"])
+    assert sorted(behavior["cachedMethods"]) == ["GET", "HEAD"]
     api = origin(graph, behavior["targetOriginId"])
     invoke_url = urlsplit(provider_output(graph, "search-stage", "invokeUrl"))
     assert api["domainName"] == invoke_url.hostname

@@ -20,6 +20,7 @@ from openapi_spec_validator import validate as validate_spec
 
 TIMEOUT = 30
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CACHE_OUTCOMES = ("HIT", "MISS", "REVALIDATED", "STALE")
 
 
 class CheckFailed(Exception):
@@ -109,15 +110,29 @@ class Smoke:
         schema = self.response_schema("200")
         errors = sorted(self.validator(schema).iter_errors(response.json()), key=str)
         expect(not errors, f"does not match the spec: {errors[0].message if errors else ''}")
+        cache = response.headers.get("X-Search-Cache")
+        expect(cache in CACHE_OUTCOMES, f"X-Search-Cache is {cache!r}, expected one of {', '.join(CACHE_OUTCOMES)}")
+        head = self.http.head(self.base + "/api/search", params={"q": "pulumi"}, timeout=TIMEOUT)
+        expect(head.status_code == 200, f"HEAD answered {head.status_code}")
 
-    def missing_q(self) -> None:
-        response = self.get("/api/search")
-        expect(response.status_code == 400, f"answered {response.status_code}, expected 400")
-        error = response.json().get("error", {})
-        expect(
-            set(error) == {"code", "message"} and error["code"] == "invalid_request",
-            f"error body {response.text[:200]}",
-        )
+    def errors(self) -> None:
+        cases = [
+            ("GET", "/api/search", 400, "invalid_request"),
+            ("POST", "/api/search?q=pulumi", 405, "method_not_allowed"),
+            ("GET", "/api/no-such-path", 404, "not_found"),
+        ]
+        for method, path, status, code in cases:
+            response = self.http.request(method, self.base + path, timeout=TIMEOUT)
+            expect(
+                response.status_code == status, f"{method} {path} answered {response.status_code}, expected {status}"
+            )
+            expect(media_type(response) == "application/json", f"{method} {path} is not JSON")
+            error = response.json().get("error", {}) if isinstance(response.json(), dict) else {}
+            expect(
+                set(error) == {"code", "message"} and error["code"] == code,
+                f"{method} {path} error body {response.text[:200]}",
+            )
+            expect(response.headers.get("Cache-Control") == "no-store", f"{method} {path} is cacheable")
 
     def https_only(self) -> None:
         insecure = "http://" + self.base.removeprefix("https://")
@@ -144,8 +159,8 @@ class Smoke:
         self.check("manifest: valid JSON, every URL on this base with the right type", self.manifest)
         self.check("openapi.yaml: valid OpenAPI, servers[0].url is the base", self.openapi)
         self.check("pages: / and /legal are HTML, /logo.png is a PNG", self.pages)
-        self.check("search: /api/search?q=pulumi is 200 and matches the spec", self.search)
-        self.check("errors: /api/search without q is 400 with the error shape", self.missing_q)
+        self.check("search: /api/search?q=pulumi is 200, matches the spec, says X-Search-Cache; HEAD too", self.search)
+        self.check("errors: no q 400, POST 405, unknown path 404, each JSON, not cached", self.errors)
         if urlsplit(self.base).scheme == "https":
             self.check("https: http:// redirects to https://, HSTS is set", self.https_only)
         failed = [name for name, failure in self.results if failure]
