@@ -5,10 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT   ?= 3333
 URL    ?= http://127.0.0.1:$(PORT)
+# The MCP conformance suite and the Node 22 it needs, from the npm registry (conformance/package-lock.json).
+SUITE  := conformance/node_modules/.installed-$(shell cksum < conformance/package-lock.json | cut -d' ' -f1)
 # Named, not discovered from .git, so the gate also runs in an exported tree.
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.yml) .github/dependabot.yml
 
-.PHONY: install test lint typecheck unit dev smoke bench lock clean
+.PHONY: install test lint typecheck unit conformance dev smoke bench lock clean
 
 install: $(STAMP)
 
@@ -19,8 +21,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## Every check CI runs: lint, format, types, then the test suite.
-test: lint typecheck unit
+## Every check CI runs: lint, format, types, the MCP conformance suite, then the test suite.
+test: lint typecheck conformance unit
 
 lint: install
 	@echo "== ruff: lint and format (fix with: $(BIN)/ruff check --fix . && $(BIN)/ruff format .)"
@@ -37,6 +39,15 @@ typecheck: install
 unit: install
 	@echo "== pytest"
 	$(BIN)/pytest -n 2
+
+## The MCP conformance suite against the local server, both protocol eras (expected failures: conformance/).
+conformance: install $(SUITE)
+	@echo "== MCP conformance suite (@modelcontextprotocol/conformance, pinned in conformance/package.json)"
+	$(BIN)/python -m tools.conformance
+
+$(SUITE): conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## Serve the plugin locally (same files, same handler) at http://127.0.0.1:$(PORT).
 ## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline).
@@ -58,4 +69,4 @@ lock: install
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis conformance/node_modules

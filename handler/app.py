@@ -1,4 +1,5 @@
-"""Lambda entry point: the REST front (`GET /api/search`) over the search service.
+"""Lambda entry point: the REST front (`/api/search`, `/api/repos/{owner}/{repo}`) and the MCP
+front (`/mcp`, imported on first use) over one search service.
 
 The contract (docs/architecture.md, "The API contract") is published as static/openapi.yaml,
 which lists every status this module and the service can answer (tests/test_contract.py derives
@@ -15,7 +16,7 @@ import time
 from collections.abc import Mapping
 
 from github_api import GitHubClient
-from query import BadRequest, SearchQuery, parse_query
+from query import BadRequest, SearchQuery, parse_query, parse_repository
 from service import DEFAULT_TTL_SECONDS, Failure, Outcome, Result, SearchService
 
 log = logging.getLogger("github_search")
@@ -23,6 +24,8 @@ log = logging.getLogger("github_search")
 DEFAULT_API_URL = "https://api.github.com"
 LOGGED_QUERY_CHARS = 80
 SEARCH_PATH = "/api/search"
+REPOSITORY_PATH = "/api/repos/{owner}/{repo}"
+MCP_PATH = "/mcp"
 # The function's cache outcome. Not X-Cache: CloudFront sets that one on every answer.
 CACHE_HEADER = "X-Search-Cache"
 
@@ -84,7 +87,7 @@ def _cors_headers(event: Mapping[str, Any]) -> dict[str, str]:
 
 
 _service: SearchService | None = None
-_service_settings: tuple[str, str, str, str, str] | None = None
+_service_settings: tuple[str, ...] | None = None
 
 
 def _positive(value: str, name: str) -> float | None:
@@ -110,10 +113,11 @@ def service() -> SearchService:
         env.get("CACHE_TTL_SECONDS", ""),
         env.get("UPSTREAM_CONNECT_TIMEOUT", ""),
         env.get("UPSTREAM_READ_TIMEOUT", ""),
+        env.get("UPSTREAM_UNREACHABLE_HINT", ""),  # local mode: what to try when GitHub is out of reach
     )
     if _service is None or settings != _service_settings:
-        api_url, token, ttl, connect_timeout, read_timeout = settings
-        client = GitHubClient(api_url, token or None)
+        api_url, token, ttl, connect_timeout, read_timeout, hint = settings
+        client = GitHubClient(api_url, token or None, unreachable_hint=hint)
         client.connect_timeout = _positive(connect_timeout, "UPSTREAM_CONNECT_TIMEOUT") or client.connect_timeout
         client.read_timeout = _positive(read_timeout, "UPSTREAM_READ_TIMEOUT") or client.read_timeout
         if _service is not None:
@@ -131,13 +135,26 @@ def reset() -> None:
     _service, _service_settings = None, None
 
 
-def _path(event: Mapping[str, Any]) -> str:
+def route(path: str) -> tuple[str, dict[str, str] | None]:
+    """The API Gateway resource a path matches, and its path parameters (as API Gateway names them)."""
+    if path.startswith("/api/repos/"):
+        parts = path[len("/api/repos/") :].split("/")
+        if len(parts) == 2 and all(parts):
+            return REPOSITORY_PATH, {"owner": parts[0], "repo": parts[1]}
+    return path, None
+
+
+def _route(event: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     # API Gateway names the matched resource; a bare event (tests, benchmarks) means the search.
-    for name in ("resource", "path"):
-        value = event.get(name)
-        if isinstance(value, str) and value:
-            return value
-    return SEARCH_PATH
+    resource = event.get("resource")
+    params = event.get("pathParameters")
+    if isinstance(resource, str) and resource:
+        return resource, params if isinstance(params, Mapping) else {}
+    path = event.get("path")
+    if isinstance(path, str) and path:
+        resource, matched = route(path)
+        return resource, matched or {}
+    return SEARCH_PATH, {}
 
 
 def _search(event: Mapping[str, Any], outcome: Outcome) -> tuple[Response, SearchQuery | None]:
@@ -152,15 +169,51 @@ def _search(event: Mapping[str, Any], outcome: Outcome) -> tuple[Response, Searc
         return failed(exc), query
 
 
-def respond(event: object, outcome: Outcome) -> tuple[Response, SearchQuery | None]:
+def _repository(params: Mapping[str, Any], outcome: Outcome) -> Response:
+    try:
+        name = parse_repository(params.get("owner"), params.get("repo"))
+    except BadRequest as exc:
+        return error(400, "invalid_request", str(exc))
+    outcome.cache = "MISS"
+    try:
+        return ok(service().repository(name, outcome))
+    except Failure as exc:
+        return failed(exc)
+
+
+def _mcp(event: Mapping[str, Any], method: str, outcome: Outcome, fields: dict[str, Any]) -> Response:
+    import base64
+
+    import mcp_front  # imported on first use: the REST front's cold start does not pay for it
+
+    headers = event.get("headers")
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, Mapping) else {}
+    body = event.get("body")
+    if isinstance(body, str) and event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    info = mcp_front.Info()
+    reply = mcp_front.McpFront(service()).handle(
+        method, lowered, body if isinstance(body, str) else None, outcome, info
+    )
+    fields.update(mcp_method=info.method, tool=info.tool, protocol_version=info.version)
+    out = {"Cache-Control": "no-store", **reply.headers}
+    if reply.body is None:
+        return {"statusCode": reply.status, "headers": out, "body": "", "isBase64Encoded": False}
+    return _json_response(reply.status, reply.body, out)
+
+
+def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Response, SearchQuery | None]:
     if not isinstance(event, Mapping):
         return error(400, "invalid_request", "malformed request event"), None
     cors = _cors_headers(event)
     method = event.get("httpMethod", "GET")
-    path = _path(event)
+    resource, params = _route(event)
+    fields["route"] = resource[:80]
     query = None
-    if path != SEARCH_PATH:
-        response = error(404, "not_found", f"no API at {path[:80]!r}; try GET {SEARCH_PATH}?q=...")
+    if resource == MCP_PATH:
+        return _mcp(event, str(method), outcome, fields), None
+    if resource not in (SEARCH_PATH, REPOSITORY_PATH):
+        response = error(404, "not_found", f"no API at {resource[:80]!r}; try GET {SEARCH_PATH}?q=...")
     elif method == "OPTIONS" and cors:
         preflight = {
             **cors,
@@ -171,6 +224,8 @@ def respond(event: object, outcome: Outcome) -> tuple[Response, SearchQuery | No
         return {"statusCode": 204, "headers": preflight, "body": "", "isBase64Encoded": False}, None
     elif method not in ("GET", "HEAD"):
         response = error(405, "method_not_allowed", "only GET and HEAD are supported", {"Allow": "GET, HEAD"})
+    elif resource == REPOSITORY_PATH:
+        response = _repository(params, outcome)
     else:
         response, query = _search(event, outcome)
     response["headers"].update(cors)
@@ -181,12 +236,13 @@ def handler(event: object, context: object = None) -> Response:
     started = time.perf_counter()
     query: SearchQuery | None = None
     outcome = Outcome()
+    fields: dict[str, Any] = {"route": None}
     try:
-        response, query = respond(event, outcome)
+        response, query = respond(event, outcome, fields)
     except Exception:  # the contract: never raise out of the handler
         log.exception("unexpected error")
         response = error(500, "internal_error", "unexpected error; see the function's logs")
-    fields = {
+    fields |= {
         "query": query.q[:LOGGED_QUERY_CHARS] if query else None,
         "sort": query.sort if query else None,
         "status": response["statusCode"],
@@ -196,5 +252,5 @@ def handler(event: object, context: object = None) -> Response:
         "rate_limit_remaining": outcome.rate_limit_remaining,
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
-    log.info("search %s", " ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)
+    log.info("request %s", " ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)
     return response

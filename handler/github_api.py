@@ -55,6 +55,7 @@ class GitHubClient:
         token: str | None = None,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         read_timeout: float = READ_TIMEOUT_SECONDS,
+        unreachable_hint: str = "",
     ) -> None:
         parts = urlsplit(api_url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -65,6 +66,7 @@ class GitHubClient:
         self.base_path = parts.path  # GitHub Enterprise Server: /api/v3
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self.unreachable_hint = f" ({unreachable_hint})" if unreachable_hint else ""  # what to try next
         self._headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
@@ -141,7 +143,8 @@ class GitHubClient:
         except (OSError, http.client.HTTPException) as exc:
             if conn is not None:
                 conn.close()
-            raise UpstreamUnreachable(f"could not reach GitHub at {self.host}: {_reason(exc)}") from exc
+            reason = f"could not reach GitHub at {self.host}: {_reason(exc)}{self.unreachable_hint}"
+            raise UpstreamUnreachable(reason) from exc
         if keep:
             self._give_back(conn)
         else:

@@ -104,3 +104,50 @@ def first(answer: dict[str, object], limit: int) -> dict[str, object]:
     repos = answer["repos"]
     assert isinstance(repos, list)
     return {**answer, "repos": repos[:limit]}
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise Unexpected(f"'{name}' is not a boolean")
+    return value
+
+
+def _license(value: object) -> str | None:
+    """The SPDX id, or None: no license, or one GitHub could not identify ("NOASSERTION")."""
+    if value is None:
+        return None
+    spdx = _object(value, "license").get("spdx_id")
+    if spdx is None or spdx == "NOASSERTION":
+        return None
+    return _required_text(spdx, "license.spdx_id")
+
+
+def repository_page(payload: object) -> dict[str, object]:
+    """GitHub's `/repos/{owner}/{repo}` answer as ours (without the README)."""
+    repo = _object(payload, "repository")
+    return {
+        "full_name": _required_text(repo.get("full_name"), "full_name"),
+        "url": _web_url(repo.get("html_url"), "html_url"),
+        "description": _text(repo.get("description"), "description"),
+        "star": _count(repo.get("stargazers_count"), "stargazers_count"),
+        "forks": _count(repo.get("forks_count"), "forks_count"),
+        "open_issues": _count(repo.get("open_issues_count"), "open_issues_count"),
+        "language": _text(repo.get("language"), "language"),
+        "topics": _topics(repo.get("topics")),
+        "license": _license(repo.get("license")),
+        "default_branch": _required_text(repo.get("default_branch"), "default_branch"),
+        "archived": _flag(repo.get("archived", False), "archived"),
+        "updated_at": _timestamp(repo.get("updated_at"), "updated_at"),
+        "pushed_at": _timestamp(repo.get("pushed_at"), "pushed_at"),
+    }
+
+
+def readme_text(body: bytes) -> str:
+    """A README as GitHub sends it raw: UTF-8 text (a stray bad byte becomes U+FFFD)."""
+    return body.decode("utf-8", errors="replace")
+
+
+def with_readme(page: dict[str, object], readme: str | None, cap: int) -> dict[str, object]:
+    """The repository page plus its README, cut at `cap` characters."""
+    text = readme[:cap] if readme is not None else None
+    return {**page, "readme": text, "readme_truncated": readme is not None and len(readme) > cap}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 SORTS = ("stars", "forks", "updated", "help-wanted-issues")
@@ -98,3 +99,50 @@ def parse_query(params: object) -> SearchQuery:
             raise BadRequest(f"'limit' must be an integer from {low} to {high} (got '{raw_limit[:40]}')")
         limit = int(raw_limit)
     return SearchQuery(q=q, sort=sort, order=order, limit=limit)
+
+
+# GitHub's rules: an owner is 1-39 letters, digits or single hyphens, not at either end; a
+# repository is 1-100 letters, digits, ".", "-" or "_", and not "." or "..".
+_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?", re.ASCII)
+_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}", re.ASCII)
+
+
+class RepositoryName:
+    """A repository's owner and name, checked against GitHub's naming rules before any call."""
+
+    __slots__ = ("owner", "repo")
+
+    def __init__(self, owner: str, repo: str) -> None:
+        self.owner, self.repo = owner, repo
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.repo}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.owner.lower(), self.repo.lower())  # GitHub's names are case-insensitive
+
+    @property
+    def path(self) -> str:
+        return f"/repos/{self.owner}/{self.repo}"
+
+
+def parse_repository(owner: object, repo: object) -> RepositoryName:
+    if not isinstance(owner, str) or not _OWNER.fullmatch(owner):
+        shown = repr(owner)[:60]
+        raise BadRequest(f"'owner' must be a GitHub user or organization name (got {shown}), e.g. pulumi")
+    if not isinstance(repo, str) or not _REPO.fullmatch(repo) or repo in (".", ".."):
+        shown = repr(repo)[:60]
+        raise BadRequest(f"'repo' must be a GitHub repository name (got {shown}), e.g. pulumi-aws")
+    if repo.endswith(".git"):
+        repo = repo[:-4] or repo
+    return RepositoryName(owner, repo)
+
+
+def parse_full_name(value: object) -> RepositoryName:
+    """'owner/repo', as search results name repositories."""
+    if not isinstance(value, str) or value.count("/") != 1:
+        raise BadRequest(f"a repository id is 'owner/repo' (got {repr(value)[:60]})")
+    owner, repo = value.strip().split("/")
+    return parse_repository(owner, repo)

@@ -12,14 +12,18 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 
 from github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
-from mapping import Unexpected, first, parse_json, search_answer
-from query import SearchQuery
+from mapping import Unexpected, first, parse_json, readme_text, repository_page, search_answer, with_readme
+from query import RepositoryName, SearchQuery
 from ttl_cache import Entry, TtlCache
 
 DEFAULT_TTL_SECONDS = 300
 STALE_MAX_AGE_SECONDS = 30
 DEFAULT_RETRY_AFTER_SECONDS = 60
 MAX_RETRY_AFTER_SECONDS = 3600  # GitHub's primary limit resets within the hour
+README_MAX_CHARS = 20_000  # enough for a model to learn what a project is, small enough for its context
+RAW = {"Accept": "application/vnd.github.raw+json"}
+# From least to most telling: a combined answer reports its most telling part.
+CACHE_RANK = ("HIT", "REVALIDATED", "MISS", "STALE")
 
 
 class Failure(Exception):
@@ -111,7 +115,11 @@ class SearchService:
     def search(self, query: SearchQuery, outcome: Outcome) -> Result:
         """`GET /search/repositories` once per (q, sort, order); every `limit` is cut from it."""
         entry, cache, max_age = self._fetch(
-            ("search", *query.upstream_key), "/search/repositories", query.github_params(), search_answer, outcome
+            ("search", *query.upstream_key),
+            "/search/repositories",
+            query.github_params(),
+            lambda body: search_answer(parse_json(body)),
+            outcome,
         )
         text = entry.views.get(query.limit)
         if text is None:
@@ -121,24 +129,49 @@ class SearchService:
         outcome.cache = cache
         return Result(text, cache, max_age)
 
+    def repository(self, name: RepositoryName, outcome: Outcome) -> Result:
+        """A repository's facts and README: two GitHub calls, each cached and revalidated."""
+        missing = Failure(404, "not_found", f"repository {name.full_name} not found on GitHub")
+        page, page_cache, page_age = self._fetch(
+            ("repo", *name.key), name.path, [], lambda body: repository_page(parse_json(body)), outcome, missing=missing
+        )
+        readme, readme_cache, readme_age = self._fetch(
+            ("readme", *name.key), f"{name.path}/readme", [], readme_text, outcome, headers=RAW, absent=True
+        )
+        text = page.views.get(readme)
+        if text is None:  # rendered once per pair of upstream answers
+            assert isinstance(page.value, dict) and (readme.value is None or isinstance(readme.value, str))
+            value = with_readme(page.value, readme.value, README_MAX_CHARS)
+            page.views.clear()
+            page.views[readme] = text = json.dumps(value, ensure_ascii=False)
+        outcome.cache = max(page_cache, readme_cache, key=CACHE_RANK.index)
+        return Result(text, outcome.cache, min(page_age, readme_age))
+
     def _fetch(
         self,
         key: Hashable,
         path: str,
         params: list[tuple[str, str]],
-        mapper: Callable[[object], object],
+        decode: Callable[[bytes], object],
         outcome: Outcome,
+        *,
+        headers: Mapping[str, str] | None = None,
+        missing: Failure | None = None,
+        absent: bool = False,
     ) -> tuple[Entry, str, int]:
-        """The cached answer for one GitHub GET: (entry, cache outcome, max-age), or a Failure."""
+        """The cached answer for one GitHub GET: (entry, cache outcome, max-age), or a Failure.
+
+        A 404 raises `missing` when given; with `absent`, it is an answer (None) cached like any other.
+        """
         now = self.clock()
         entry = self.cache.get(key, now)
         if entry is not None and entry.age(now) <= self.ttl:
             # What is left of its freshness, so that no copy downstream outlives the TTL.
             return entry, "HIT", max(1, int(self.ttl - entry.age(now)))
 
-        headers = {"If-None-Match": entry.etag} if entry is not None and entry.etag else {}
+        conditional = {"If-None-Match": entry.etag} if entry is not None and entry.etag else {}
         try:
-            reply = self.client.get(path, params, headers)
+            reply = self.client.get(path, params, {**(headers or {}), **conditional})
         except UpstreamTimeout as exc:
             return self._stale(entry, Failure(504, "upstream_timeout", str(exc)))
         except UpstreamUnreachable as exc:
@@ -150,9 +183,14 @@ class SearchService:
         if reply.status == 304 and entry is not None:
             self.cache.renew(entry, self.clock())
             return entry, "REVALIDATED", self.ttl
+        if reply.status == 404 and absent:
+            return self.cache.put(key, None, reply.headers.get("etag"), self.clock()), "MISS", self.ttl
+        if missing is not None and reply.status in (301, 302, 307, 308, 404):
+            moved = "; it was renamed or transferred: search for its new name" if reply.status != 404 else ""
+            raise Failure(missing.status, missing.code, missing.message + moved)
         if reply.status == 200:
             try:
-                value = mapper(parse_json(reply.body))
+                value = decode(reply.body)
             except Unexpected:
                 failure = Failure(502, "upstream_error", "GitHub answered with a body that is not the expected JSON")
                 return self._stale(entry, failure)

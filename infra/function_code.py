@@ -17,7 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 HANDLER_DIR = ROOT / "handler"
 BUILD_DIR = ROOT / "build"
 # Everything the function needs, and nothing else (no tests, no __pycache__, no editor files).
-HANDLER_FILES = ("app.py", "github_api.py", "mapping.py", "query.py", "service.py", "ttl_cache.py")
+HANDLER_FILES = (
+    "app.py",
+    "github_api.py",
+    "mapping.py",
+    "mcp_front.py",
+    "mcp_tools.py",
+    "query.py",
+    "service.py",
+    "ttl_cache.py",
+)
 LAMBDA_HANDLER = "app.handler"
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 

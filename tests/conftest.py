@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -8,7 +7,10 @@ from typing import Any
 import app
 import pytest
 
+from tools.background import free_port
 from tools.fake_github import FakeGitHub
+
+__all__ = ["free_port"]
 
 TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
 
@@ -17,13 +19,6 @@ def readme_section(heading: str) -> str:
     """The README's `## heading` section, up to the next `## `."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     return readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (until someone binds it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,12 @@ def test_unpacked_archive_answers_with_standard_library_only(tmp_path: Path, fak
         {"httpMethod": "GET", "queryStringParameters": {"q": "pulumi"}},
         {"httpMethod": "GET", "queryStringParameters": {"q": "pulumi"}},
         {"httpMethod": "GET", "queryStringParameters": None},
+        {
+            "resource": "/mcp",
+            "httpMethod": "POST",
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        },
     ]
     env = {"GITHUB_API_URL": fake.url, "GITHUB_TOKEN": "t0ken", "PATH": os.environ.get("PATH", "")}
     result = subprocess.run(
@@ -55,7 +61,8 @@ def test_unpacked_archive_answers_with_standard_library_only(tmp_path: Path, fak
         cwd=tmp_path,
     )
     out = json.loads(result.stdout)
-    assert [a["statusCode"] for a in out["answers"]] == [200, 200, 400]
+    assert [a["statusCode"] for a in out["answers"]] == [200, 200, 400, 200]
+    assert len(json.loads(out["answers"][3]["body"])["result"]["tools"]) == 4  # the MCP front, from the archive
     assert [a["headers"].get("X-Search-Cache") for a in out["answers"][:2]] == ["MISS", "HIT"]
     third_party = [
         m for m in out["modules"] if m.split(".")[0] in {"requests", "urllib3", "boto3", "botocore", "pulumi"}

@@ -17,7 +17,15 @@ from tools.synth import ROOT
 VENV = Path(sys.prefix)
 # Everything a clean clone has; the caches and the environment stay behind (mypy's is copied on demand).
 LEFT_BEHIND = shutil.ignore_patterns(
-    ".git", ".venv", "build", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", "__pycache__"
+    ".git",
+    ".venv",
+    "build",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "__pycache__",
+    "node_modules",
 )
 
 

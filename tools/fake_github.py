@@ -1,8 +1,14 @@
 """A fake GitHub REST API: a real HTTP/1.1 server on 127.0.0.1 answering in GitHub's shapes.
 
-Used by the tests, the benchmarks and `make dev` without a token. By default it answers
-`GET /search/repositories` with deterministic repositories and an ETag (and 304 to a matching
-`If-None-Match`); queued `Answer`s override that, one request each, to script failures.
+Used by the tests, the benchmarks and `make dev FAKE=1`. By default it answers
+`GET /search/repositories`, `GET /repos/{owner}/{repo}` and `GET /repos/{owner}/{repo}/readme`
+(raw Markdown) with deterministic content and an ETag (and 304 to a matching `If-None-Match`).
+
+Failures can be asked for from outside, by anything that can send a query or a name: a search
+query word, an owner or a repository named after a trigger (`missing` -> 404, `rate-limited` ->
+403 with the primary rate limit spent, `broken` -> 500, `slow` -> an answer after 5 s; a
+repository named `no-readme` has no README). Tests can also queue `Answer`s, which override
+everything, one request each.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 SECONDARY_LIMIT_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+SLOW_SECONDS = 5.0
+README_PARAGRAPHS = 3
 
 
 @dataclass
@@ -53,6 +61,49 @@ def repository(n: int, q: str) -> dict[str, Any]:
     }
 
 
+def repository_page(owner: str, repo: str) -> dict[str, Any]:
+    """`GET /repos/{owner}/{repo}`: the fields the function reads, and a few it does not."""
+    return {
+        "id": 4242,
+        "name": repo,
+        "full_name": f"{owner}/{repo}",
+        "html_url": f"https://github.com/{owner}/{repo}",
+        "url": f"https://api.github.com/repos/{owner}/{repo}",
+        "description": f"The {repo} project",
+        "stargazers_count": 1234,
+        "watchers_count": 1234,
+        "forks_count": 56,
+        "open_issues_count": 7,
+        "language": "Python",
+        "topics": ["search", "mcp"],
+        "license": {"key": "apache-2.0", "name": "Apache License 2.0", "spdx_id": "Apache-2.0"},
+        "default_branch": "main",
+        "archived": False,
+        "visibility": "public",
+        "updated_at": "2026-11-01T12:00:00Z",
+        "pushed_at": "2026-11-02T08:30:00Z",
+    }
+
+
+def readme(owner: str, repo: str) -> str:
+    paragraphs = [f"{repo} is a project by {owner}. Paragraph {n}." for n in range(1, README_PARAGRAPHS + 1)]
+    return f"# {repo}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def trigger(words: list[str]) -> Answer | None:
+    """The failure a query word or a name asks for, if any."""
+    for word in words:
+        if word == "missing":
+            return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+        if word == "rate-limited":
+            return Answer(403, {"message": "API rate limit exceeded for user ID 1."}, rate_limit_headers(0))
+        if word == "broken":
+            return Answer(500, {"message": "Server Error"})
+        if word == "slow":
+            return Answer(200, {"total_count": 0, "incomplete_results": False, "items": []}, delay=SLOW_SECONDS)
+    return None
+
+
 def search_answer(params: dict[str, str]) -> dict[str, Any]:
     q = params.get("q", "")
     per_page = int(params.get("per_page", "30"))
@@ -72,14 +123,18 @@ def rate_limit_headers(remaining: int = 29) -> dict[str, str]:
     }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # parallel clients connect at once; the default 5 drops SYNs
+
+
 class FakeGitHub:
     def __init__(self, port: int = 0) -> None:
         self.answers: deque[Answer] = deque()
         self.seen: list[Seen] = []
         self.connections = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -109,12 +164,23 @@ class FakeGitHub:
             self.seen.append(seen)
             if self.answers:
                 return self.answers.popleft()
-        if seen.path != "/search/repositories":
+        parts = seen.path.strip("/").split("/")
+        body: Any
+        if seen.path == "/search/repositories":
+            if not seen.params.get("q"):
+                return Answer(422, validation_failed("q", "missing"))
+            triggered = trigger(seen.params["q"].split())
+            body = search_answer(seen.params)
+        elif len(parts) in (3, 4) and parts[0] == "repos" and parts[3:] in ([], ["readme"]):
+            owner, repo = parts[1:3]
+            triggered = trigger([owner, repo]) or (trigger(["missing"]) if parts[3:] and repo == "no-readme" else None)
+            body = repository_page(owner, repo) if len(parts) == 3 else readme(owner, repo).encode()
+        else:
             return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
-        if not seen.params.get("q"):
-            return Answer(422, validation_failed("q", "missing"))
-        body = search_answer(seen.params)
-        etag = 'W/"' + hashlib.sha256(json.dumps(seen.params, sort_keys=True).encode()).hexdigest()[:32] + '"'
+        if triggered is not None:
+            return triggered
+        tag = json.dumps([seen.path, seen.params], sort_keys=True).encode()
+        etag = 'W/"' + hashlib.sha256(tag).hexdigest()[:32] + '"'
         if seen.headers.get("if-none-match") == etag:
             return Answer(304, b"", {"etag": etag, **rate_limit_headers()})
         return Answer(200, body, {"etag": etag, **rate_limit_headers()})
@@ -159,7 +225,9 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             try:
                 self.send_response(answer.status)
                 if answer.status != 304:
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    raw = isinstance(answer.body, bytes) and self.path.split("?")[0].endswith("/readme")
+                    media = "application/vnd.github.raw+json" if raw else "application/json; charset=utf-8"
+                    self.send_header("Content-Type", media)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))

@@ -4,7 +4,9 @@
     python -m tools.local_server --fake-github   # fully offline, answers from a fake GitHub
 
 Environment: PORT, GITHUB_TOKEN, GITHUB_API_URL, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_READ_TIMEOUT,
-ALLOWED_ORIGINS (comma-separated; default the ChatGPT origins), CONTACT_EMAIL.
+ALLOWED_ORIGINS (CORS for /api, comma-separated; default the ChatGPT origins),
+MCP_ALLOWED_ORIGINS (Origins /mcp accepts; default any port on 127.0.0.1, localhost, [::1]),
+CONTACT_EMAIL.
 
 Requests are answered in parallel threads over the function's one service, which is thread-safe
 (a pool of kept-alive GitHub connections, a locked cache): each answer is what it would be alone.
@@ -29,9 +31,11 @@ from infra.function_code import HANDLER_DIR
 from infra.site import STATIC_DIR, SiteFile, site_files
 
 DEFAULT_ORIGINS = "https://chatgpt.com,https://chat.openai.com"
+# DNS rebinding guard: a page on another site may not drive the laptop's MCP endpoint.
+DEFAULT_MCP_ORIGINS = "http://127.0.0.1:*,http://localhost:*,http://[::1]:*"
 LOGGED_TARGET_CHARS = 200
 MAX_BODY_BYTES = 1 << 20
-UNREACHABLE_HINT = " (offline? `make dev FAKE=1` answers from a built-in fake GitHub)"
+UNREACHABLE_HINT = "offline? `make dev FAKE=1` answers from a built-in fake GitHub"
 # The names a browser or client on this machine may use for the server; each gets its own URLs.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 log = logging.getLogger("local_server")
@@ -41,20 +45,23 @@ class StartError(Exception):
     """The server cannot start as configured; the message is the one line to print."""
 
 
-def api_gateway_event(method: str, target: str, headers: dict[str, str], body: bytes = b"") -> dict[str, Any]:
+def api_gateway_event(
+    method: str, target: str, headers: dict[str, str], body: bytes = b"", app: Any = None
+) -> dict[str, Any]:
     """The REST API proxy event API Gateway would hand the function for this request."""
     parts = urlsplit(target)
     multi = parse_qs(parts.query, keep_blank_values=True)
     text = body.decode("utf-8", errors="replace") if body else None
+    resource, path_parameters = app.route(parts.path) if app is not None else (parts.path, None)
     return {
-        "resource": parts.path,
+        "resource": resource,
         "path": parts.path,
         "httpMethod": method,
         "headers": headers or None,
         "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
         "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,  # API Gateway keeps the last
         "multiValueQueryStringParameters": multi or None,
-        "pathParameters": None,
+        "pathParameters": path_parameters,
         "stageVariables": None,
         "requestContext": {
             "stage": "local",
@@ -174,16 +181,11 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
                 self._send(method, 413, self._json_headers(), _error("payload_too_large", message))
                 return
             files = files_for(self.headers.get("Host", ""))
-            if path == "/api" or path.startswith("/api/"):
+            if path in ("/api", "/mcp") or path.startswith("/api/"):
                 headers = {k: v for k, v in self.headers.items()}
-                response = app.handler(api_gateway_event(method, self.path, headers, body), None)
+                response = app.handler(api_gateway_event(method, self.path, headers, body, app), None)
                 status, out_headers = response["statusCode"], dict(response.get("headers") or {})
-                text = response["body"]
-                if status == 502 and "could not reach GitHub" in text:
-                    payload = json.loads(text)
-                    payload["error"]["message"] += UNREACHABLE_HINT
-                    text = json.dumps(payload)
-                self._send(method, status, out_headers, text.encode())
+                self._send(method, status, out_headers, response["body"].encode())
             elif path not in files:
                 self._send(method, 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not Found\n")
             elif method in ("GET", "HEAD"):
@@ -247,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     logging.getLogger("github_search").setLevel(logging.WARNING)  # the access line says it all
     os.environ.setdefault("ALLOWED_ORIGINS", DEFAULT_ORIGINS)
+    os.environ.setdefault("MCP_ALLOWED_ORIGINS", DEFAULT_MCP_ORIGINS)
+    os.environ.setdefault("UPSTREAM_UNREACHABLE_HINT", UNREACHABLE_HINT)
     if args.fake_github:
         from tools.fake_github import FakeGitHub
 
@@ -272,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  search        {base}/api/search?q=pulumi&limit=3\n"
         f"  manifest      {base}/.well-known/ai-plugin.json\n"
         f"  OpenAPI       {base}/openapi.yaml\n"
+        f"  MCP           {base}/mcp\n"
+        f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"
         f"  smoke test    make smoke URL={base}\n"
         "Ctrl-C stops.",
         flush=True,

@@ -1,0 +1,312 @@
+"""The MCP front: Streamable HTTP, stateless, JSON answers only, both eras of the protocol.
+
+- Legacy era (2025-03-26, 2025-06-18, 2025-11-25): `initialize` negotiates a version,
+  notifications get 202, then `ping`, `tools/list`, `tools/call`. A JSON-RPC error to a
+  well-formed request travels with HTTP 200, as those revisions' clients expect.
+- Modern era (2026-07-28): no handshake; every request carries its version and client
+  capabilities in `params._meta` and mirrors method, name and version in headers, which must
+  agree with the body. `server/discover` describes the server; results carry `resultType`.
+
+No session is ever minted (one sent is ignored), nothing streams, GET and DELETE are 405.
+Named `mcp_front`, not `mcp`, so it never shadows the MCP SDK's package in tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+
+import mcp_tools
+from service import Outcome, SearchService
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    Json = dict[str, Any]
+
+LEGACY_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26")  # newest first
+MODERN_VERSIONS = ("2026-07-28",)
+SUPPORTED_VERSIONS = MODERN_VERSIONS + LEGACY_VERSIONS
+HEADERLESS_VERSION = "2025-03-26"  # what a request without MCP-Protocol-Version speaks
+MAX_BODY_BYTES = 64 * 1024
+LIST_TTL_MS = 3_600_000  # the tool list changes only with a deployment
+
+SERVER_INFO = {"name": "github-search", "title": "GitHub Search", "version": "0.2.0"}
+CAPABILITIES: Json = {"tools": {}}
+INSTRUCTIONS = (
+    "Searches public GitHub repositories and reads them. Write `query` in GitHub's repository search "
+    "syntax: keywords plus qualifiers such as language:python, topic:cli, stars:>100, user:octocat, "
+    "org:pulumi, pushed:>2026-01-01, archived:false. Pass sort (stars, forks, updated, "
+    "help-wanted-issues), order (desc, asc) and limit (1-20) as arguments, never inside the query. "
+    "Call get_repository with owner and repo for one repository's facts and README. On a rate "
+    "limit, wait the seconds the message names before searching again."
+)
+
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
+HEADER_MISMATCH, UNSUPPORTED_VERSION = -32020, -32022
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+META_SERVER = "io.modelcontextprotocol/serverInfo"
+NAMED_METHODS = ("tools/call", "resources/read", "prompts/get")  # each needs Mcp-Name
+MODERN_METHODS = ("server/discover", "tools/list", "tools/call")
+
+
+class Reply:
+    """One HTTP answer: status, JSON body (None: no body), extra headers."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: object = None, headers: Mapping[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, dict(headers or {})
+
+
+class Info:
+    """What one MCP request was, for the function's log line."""
+
+    __slots__ = ("method", "tool", "version")
+
+    def __init__(self) -> None:
+        self.method: str | None = None
+        self.tool: str | None = None
+        self.version: str | None = None
+
+
+def _error(id_: object, code: int, message: str, data: object = None) -> Json:
+    error: Json = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = data
+    return {"jsonrpc": "2.0", "id": id_, "error": error}
+
+
+def _result(id_: object, result: Json) -> Json:
+    return {"jsonrpc": "2.0", "id": id_, "result": result}
+
+
+def allowed_origins() -> tuple[str, ...]:
+    """MCP_ALLOWED_ORIGINS: exact origins, or `scheme://host:*` for any port (local mode)."""
+    return tuple(o.strip().rstrip("/") for o in os.environ.get("MCP_ALLOWED_ORIGINS", "").split(",") if o.strip())
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Absent is fine (assistants call server-to-server); present, it must be one we know."""
+    if origin is None:
+        return True
+    for allowed in allowed_origins():
+        if allowed.endswith(":*"):
+            prefix = allowed[:-1]
+            if origin.startswith(prefix) and origin[len(prefix) :].isdigit():
+                return True
+        elif origin == allowed:
+            return True
+    return False
+
+
+def _decode_header(value: str) -> str | None:
+    """A header value trimmed, with the `=?base64?...?=` form decoded; None if it cannot be."""
+    value = value.strip()
+    if value.startswith("=?base64?") and value.endswith("?=") and len(value) >= 11:
+        try:
+            return base64.b64decode(value[9:-2], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    if not all(" " <= c <= "~" or c == "\t" for c in value):
+        return None
+    return value
+
+
+class McpFront:
+    """Answers one HTTP request to /mcp over the shared service."""
+
+    def __init__(self, service: SearchService) -> None:
+        self.service = service
+
+    def handle(self, method: str, headers: Mapping[str, str], body: str | None, outcome: Outcome, info: Info) -> Reply:
+        """`headers` with lower-case names."""
+        if not origin_allowed(headers.get("origin")):
+            return Reply(403, _error(None, INVALID_REQUEST, "Forbidden: this Origin may not use the MCP endpoint"))
+        if method != "POST":
+            message = "Method not allowed: the MCP endpoint takes JSON-RPC messages by POST (no SSE stream)"
+            return Reply(405, _error(None, INVALID_REQUEST, message), {"Allow": "POST"})
+        if body is not None and len(body) > MAX_BODY_BYTES:  # characters >= bytes / 4: checked exactly below
+            return Reply(413, _error(None, INVALID_REQUEST, f"request body over {MAX_BODY_BYTES} bytes"))
+        raw = (body or "").encode("utf-8", errors="surrogatepass")
+        if len(raw) > MAX_BODY_BYTES:
+            return Reply(413, _error(None, INVALID_REQUEST, f"request body over {MAX_BODY_BYTES} bytes"))
+        try:
+            message = json.loads(raw)
+        except (ValueError, RecursionError):
+            return Reply(400, _error(None, PARSE_ERROR, "Parse error: the body is not JSON"))
+
+        header_version = headers.get("mcp-protocol-version")
+        version = header_version.strip() if header_version is not None else None
+        if isinstance(message, list):
+            if version in (None, HEADERLESS_VERSION) and message:
+                return self._batch(message, outcome, info)
+            return Reply(400, _error(None, INVALID_REQUEST, "JSON-RPC batches are not accepted in this revision"))
+        if self._is_modern(message, version):
+            return self._modern(message, headers, version, outcome, info)
+        return self._legacy(message, version, outcome, info)
+
+    # -- legacy era ---------------------------------------------------------------------------
+
+    def _batch(self, messages: list[object], outcome: Outcome, info: Info) -> Reply:
+        """2025-03-26 requires servers to accept batches; each message is answered in turn."""
+        answers = [self._legacy(m, HEADERLESS_VERSION, outcome, info) for m in messages]
+        bodies = [a.body for a in answers if a.body is not None]
+        return Reply(200, bodies) if bodies else Reply(202)
+
+    def _legacy(self, message: object, version: str | None, outcome: Outcome, info: Info) -> Reply:
+        info.version = version or HEADERLESS_VERSION
+        kind = _kind(message)
+        if kind == "invalid":
+            return Reply(400, _error(_id(message), INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message"))
+        if kind != "request":  # a notification, or a response to a request we never send
+            return Reply(202)
+        assert isinstance(message, dict)
+        id_, method, params = message["id"], message["method"], message.get("params")
+        info.method = method
+        if params is not None and not isinstance(params, dict):
+            return Reply(200, _error(id_, INVALID_PARAMS, "params must be an object"))
+        params = params or {}
+        if method == "initialize":
+            requested = params.get("protocolVersion")
+            negotiated = requested if requested in LEGACY_VERSIONS else LEGACY_VERSIONS[0]
+            info.version = negotiated
+            result = {
+                "protocolVersion": negotiated,
+                "capabilities": CAPABILITIES,
+                "serverInfo": SERVER_INFO,
+                "instructions": INSTRUCTIONS,
+            }
+            return Reply(200, _result(id_, result))
+        if method == "ping":
+            return Reply(200, _result(id_, {}))
+        return Reply(200, self._common(id_, method, params, outcome, info, modern=False))
+
+    # -- modern era ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_modern(message: object, version: str | None) -> bool:
+        if version is not None and version not in LEGACY_VERSIONS:
+            return True  # a modern version, or one we do not know: answered the modern way
+        params = message.get("params") if isinstance(message, dict) else None
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        return isinstance(meta, dict) and META_VERSION in meta  # only modern clients put it there
+
+    def _modern(
+        self, message: Json, headers: Mapping[str, str], version: str | None, outcome: Outcome, info: Info
+    ) -> Reply:
+        kind = _kind(message)
+        id_ = _id(message)
+        if kind == "invalid":
+            return Reply(400, _error(id_, INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message"))
+        if kind != "request":
+            return Reply(202)
+        method, params = message["method"], message.get("params")
+        info.method = method
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        mismatch = _header_mismatch(headers, method, params, meta, version)
+        if mismatch:
+            return Reply(400, _error(id_, HEADER_MISMATCH, f"Header mismatch: {mismatch}"))
+        # The order the spec implies: headers, then the required _meta fields, then the version.
+        if not isinstance(meta, dict) or META_VERSION not in meta:
+            missing = f"params._meta must carry {META_VERSION} and {META_CAPABILITIES}"
+            return Reply(400, _error(id_, INVALID_PARAMS, f"Invalid params: {missing}"))
+        requested = meta[META_VERSION]
+        info.version = str(requested)[:40]
+        if requested not in MODERN_VERSIONS:
+            data = {"supported": list(SUPPORTED_VERSIONS), "requested": requested}
+            return Reply(400, _error(id_, UNSUPPORTED_VERSION, "Unsupported protocol version", data))
+        if method not in MODERN_METHODS:  # removed in this era (initialize, ping...), or never served
+            return Reply(404, _error(id_, METHOD_NOT_FOUND, f"Method not found: {method[:80]}"))
+        if not isinstance(meta.get(META_CAPABILITIES), dict):
+            missing = f"params._meta must carry {META_CAPABILITIES} (an object)"
+            return Reply(400, _error(id_, INVALID_PARAMS, f"Invalid params: {missing}"))
+        assert isinstance(params, dict)
+        if method == "server/discover":
+            result = {
+                "supportedVersions": list(SUPPORTED_VERSIONS),
+                "capabilities": CAPABILITIES,
+                "instructions": INSTRUCTIONS,
+                "ttlMs": LIST_TTL_MS,
+                "cacheScope": "public",
+            }
+            return Reply(200, _result(id_, _complete(result)))
+        answer = self._common(id_, method, params, outcome, info, modern=True)
+        if "error" in answer:
+            status = 404 if answer["error"]["code"] == METHOD_NOT_FOUND else 400
+            return Reply(status, answer)
+        return Reply(200, {**answer, "result": _complete(answer["result"])})
+
+    # -- both eras ----------------------------------------------------------------------------
+
+    def _common(self, id_: object, method: str, params: Json, outcome: Outcome, info: Info, *, modern: bool) -> Json:
+        if method == "tools/list":
+            tools: Json = {"tools": mcp_tools.TOOLS}
+            if modern:
+                tools |= {"ttlMs": LIST_TTL_MS, "cacheScope": "public"}
+            return _result(id_, tools)
+        if method == "tools/call":
+            info.tool = str(params.get("name"))[:40]
+            try:
+                outcome.cache = "MISS"
+                result = mcp_tools.call(self.service, params.get("name"), params.get("arguments"), outcome)
+            except mcp_tools.UnknownTool as exc:
+                outcome.cache = "NONE"
+                return _error(id_, INVALID_PARAMS, str(exc))
+            return _result(id_, result)
+        return _error(id_, METHOD_NOT_FOUND, f"Method not found: {method[:80]}")
+
+
+def _complete(result: Json) -> Json:
+    return {"resultType": "complete", **result, "_meta": {**result.get("_meta", {}), META_SERVER: SERVER_INFO}}
+
+
+def _kind(message: object) -> str:
+    """'request', 'notification', 'response' or 'invalid'."""
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return "invalid"
+    has_id = "id" in message
+    if has_id and (isinstance(message["id"], bool) or not isinstance(message["id"], str | int)):
+        return "invalid"
+    if "method" in message:
+        if not isinstance(message["method"], str):
+            return "invalid"
+        return "request" if has_id else "notification"
+    return "response" if has_id and ("result" in message or "error" in message) else "invalid"
+
+
+def _id(message: object) -> object:
+    id_ = message.get("id") if isinstance(message, dict) else None
+    return id_ if isinstance(id_, str | int) and not isinstance(id_, bool) else None
+
+
+def _header_mismatch(
+    headers: Mapping[str, str], method: str, params: object, meta: object, version: str | None
+) -> str | None:
+    """Why the mirrored headers disagree with the body, or None when they agree."""
+    if version is None:
+        return "the MCP-Protocol-Version header is required"
+    body_version = meta.get(META_VERSION) if isinstance(meta, dict) else None
+    if body_version is not None and body_version != version:
+        return f"MCP-Protocol-Version header {version!r} does not match _meta {str(body_version)[:40]!r}"
+    header_method = headers.get("mcp-method")
+    if header_method is None:
+        return "the Mcp-Method header is required"
+    if _decode_header(header_method) != method:
+        return f"Mcp-Method header {header_method.strip()[:80]!r} does not match body method {method[:80]!r}"
+    if method in NAMED_METHODS:
+        body_name = params.get("uri" if method == "resources/read" else "name") if isinstance(params, dict) else None
+        header_name = headers.get("mcp-name")
+        if header_name is None:
+            return "the Mcp-Name header is required for " + method
+        decoded = _decode_header(header_name)
+        if decoded is None or decoded != body_name:
+            return (
+                f"Mcp-Name header value {header_name.strip()[:80]!r} does not match body value {str(body_name)[:80]!r}"
+            )
+    return None

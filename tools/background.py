@@ -1,0 +1,78 @@
+"""The local server as a background process: started on a free port, stopped with SIGTERM.
+
+Used by the tests and by `make conformance`, which need a real server to talk to.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Settings a developer's shell may carry that would change what the server does.
+INHERITED = (
+    "ALLOWED_ORIGINS",
+    "MCP_ALLOWED_ORIGINS",
+    "GITHUB_TOKEN",
+    "UPSTREAM_CONNECT_TIMEOUT",
+    "UPSTREAM_READ_TIMEOUT",
+    "PORT",
+)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (until someone binds it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(github_url: str | None, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
+    for name in set(INHERITED) - set(extra):
+        env.pop(name, None)
+    if github_url is not None:
+        env["GITHUB_API_URL"] = github_url
+    return env
+
+
+class LocalServer:
+    def __init__(
+        self, github_url: str | None, static_dir: Path | None = None, *flags: str, env: dict[str, str] | None = None
+    ) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "tools.local_server", "--port", str(self.port), *flags]
+        if static_dir is not None:
+            args += ["--static-dir", str(static_dir)]
+        self.process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=server_env(github_url, **(env or {})),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/", timeout=1):
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                if self.process.poll() is not None:
+                    raise RuntimeError(self.process.communicate()[0]) from None
+                time.sleep(0.05)
+        self.process.kill()
+        raise RuntimeError("local server did not start")
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=10)
+        return out
