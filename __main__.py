@@ -41,6 +41,7 @@ api = SearchApi(
     github_api_url=settings.github_api_url,
     cache_ttl_seconds=settings.cache_ttl_seconds,
     log_retention_days=settings.log_retention_days,
+    mcp_allowed_origins=settings.mcp_origins,
     throttle_rate_limit=settings.throttle_rate_limit,
     throttle_burst_limit=settings.throttle_burst_limit,
 )
@@ -64,6 +65,7 @@ url = (
 site.serve(cdn.distribution, base_url=url, contact_email=settings.contact_email)
 
 pulumi.export("url", url)
+pulumi.export("mcpUrl", pulumi.Output.concat(url, "/mcp"))
 pulumi.export("searchUrl", pulumi.Output.concat(url, "/api/search"))
 pulumi.export("manifestUrl", pulumi.Output.concat(url, "/.well-known/ai-plugin.json"))
 pulumi.export("openapiUrl", pulumi.Output.concat(url, "/openapi.yaml"))

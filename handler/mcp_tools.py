@@ -168,7 +168,8 @@ class UnknownTool(Exception):
 
 
 def _ok(value: object) -> Json:
-    return {"content": [{"type": "text", "text": json.dumps(value, ensure_ascii=False)}], "structuredContent": value}
+    text = json.dumps(value, ensure_ascii=False)
+    return {"content": [{"type": "text", "text": text}], "structuredContent": value, "isError": False}
 
 
 def _error(message: str) -> Json:

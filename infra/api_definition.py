@@ -55,7 +55,11 @@ class GatewayError:
         return {f"gatewayresponse.header.{name}": value for name, value in headers.items()}
 
 
-ROUTES = (Route(("api", "search")),)
+ROUTES = (
+    Route(("api", "search")),
+    Route(("api", "repos", "{owner}", "{repo}")),
+    Route(("mcp",)),  # POST carries the protocol; GET and DELETE get the function's 405, not a 403
+)
 
 GATEWAY_ERRORS = (
     # The usage plan's throttle is one limit for every user (one key, CloudFront's), per second.

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-# AWS managed cache policy "Managed-CachingOptimized".
+# AWS managed policies: cache "Managed-CachingOptimized" and "Managed-CachingDisabled", origin
+# request "Managed-AllViewerExceptHostHeader" (every viewer header but Host, which API Gateway refuses).
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED_POLICY_ID = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_POLICY_ID = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 # The only query parameters the API reads; nothing else may split the cache or reach the origin.
 API_QUERY_PARAMETERS = ("q", "sort", "order", "limit")
 HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
@@ -143,7 +146,20 @@ class Cdn(pulumi.ComponentResource):
                     "compress": True,
                     "cache_policy_id": api_cache.id,
                     "response_headers_policy_id": security_headers.id,
-                }
+                },
+                {
+                    # MCP: POSTs, never cached; the protocol's headers (Accept, Content-Type,
+                    # MCP-Protocol-Version, Mcp-Method, Mcp-Name, Origin) reach the function.
+                    "path_pattern": "/mcp",
+                    "target_origin_id": API_ORIGIN_ID,
+                    "viewer_protocol_policy": "redirect-to-https",
+                    "allowed_methods": ALL_METHODS,
+                    "cached_methods": ["GET", "HEAD"],
+                    "compress": True,
+                    "cache_policy_id": CACHING_DISABLED_POLICY_ID,
+                    "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
+                    "response_headers_policy_id": security_headers.id,
+                },
             ],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=viewer_certificate,

@@ -54,6 +54,7 @@ class SearchApi(pulumi.ComponentResource):
         github_api_url: str,
         cache_ttl_seconds: int,
         log_retention_days: int,
+        mcp_allowed_origins: tuple[str, ...],
         throttle_rate_limit: int,
         throttle_burst_limit: int,
         opts: pulumi.ResourceOptions | None = None,
@@ -67,7 +68,12 @@ class SearchApi(pulumi.ComponentResource):
             f"{name}-function-logging", role=role.id, policy=log_group.arn.apply(logging_policy), opts=child
         )
 
-        environment: dict[str, Any] = {"GITHUB_API_URL": github_api_url, "CACHE_TTL_SECONDS": str(cache_ttl_seconds)}
+        environment: dict[str, Any] = {
+            "GITHUB_API_URL": github_api_url,
+            "CACHE_TTL_SECONDS": str(cache_ttl_seconds),
+            # DNS rebinding guard for /mcp; its *.cloudfront.net name cannot be known here without a cycle.
+            "MCP_ALLOWED_ORIGINS": ",".join(mcp_allowed_origins),
+        }
         if github_token is not None:
             environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
         archive = build_archive()
@@ -88,7 +94,7 @@ class SearchApi(pulumi.ComponentResource):
                 "application_log_level": "INFO",
                 "system_log_level": "WARN",
             },
-            description="GitHub repository search for AI assistants",
+            description="GitHub repository search for AI assistants (REST and MCP)",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role_policy]),
         )
 

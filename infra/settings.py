@@ -53,12 +53,14 @@ DEFAULTS: dict[str, str] = {
     "logRetentionDays": "14",
     "contactEmail": "",
     "priceClass": "PriceClass_100",
+    "mcpAllowedOrigins": "",
 }
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:certificate/[0-9a-f-]{36}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ORIGIN = re.compile(r"^https://[a-z0-9.-]+(:[0-9]{1,5})?$|^http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?$")
 
 
 class ConfigError(ValueError):
@@ -80,6 +82,13 @@ class Settings:
     log_retention_days: int
     contact_email: str | None
     price_class: str
+    mcp_allowed_origins: tuple[str, ...] = ()
+
+    @property
+    def mcp_origins(self) -> tuple[str, ...]:
+        """What /mcp accepts as an Origin: the custom domain's URL, then the configured ones."""
+        own = (f"https://{self.domain}",) if self.domain else ()
+        return own + tuple(o for o in self.mcp_allowed_origins if o not in own)
 
     @property
     def creates_certificate(self) -> bool:
@@ -180,6 +189,15 @@ def load(config: Mapping[str, str | None]) -> Settings:
             _set("priceClass", "PriceClass_100"),
         )
 
+    origins = tuple(o.strip().rstrip("/").lower() for o in raw["mcpAllowedOrigins"].split(",") if o.strip())
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise ConfigError(
+                "mcpAllowedOrigins",
+                f"{origin!r} is not an origin (https://host[:port], no path; http only for localhost)",
+                _set("mcpAllowedOrigins", "https://claude.ai,https://chatgpt.com"),
+            )
+
     return Settings(
         domain=domain,
         hosted_zone_id=zone,
@@ -197,4 +215,5 @@ def load(config: Mapping[str, str | None]) -> Settings:
         ),
         contact_email=email,
         price_class=price_class,
+        mcp_allowed_origins=origins,
     )

@@ -32,6 +32,16 @@ BAD = {
         "acmCertificateArn",
         ["not an ACM certificate ARN", "pulumi config set acmCertificateArn"],
     ),
+    "MCP origin with a path": (
+        {"mcpAllowedOrigins": "https://claude.ai, https://chatgpt.com/connectors"},
+        "mcpAllowedOrigins",
+        ["https://chatgpt.com/connectors", "pulumi config set mcpAllowedOrigins"],
+    ),
+    "MCP origin over plain http": (
+        {"mcpAllowedOrigins": "http://example.com"},
+        "mcpAllowedOrigins",
+        ["http only for localhost"],
+    ),
     "domain without zone": ({"domain": "search.example.com"}, "hostedZoneId", ["pulumi config set hostedZoneId"]),
     "zone without domain": (
         {"hostedZoneId": "Z0123456789EXAMPLE000"},

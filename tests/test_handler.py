@@ -13,12 +13,14 @@ from query import SearchQuery
 from service import Failure, Outcome, SearchService
 
 from tests.conftest import TOKEN, event, free_port
+from tests.contract import schema_errors
 from tools.fake_github import (
     SECONDARY_LIMIT_MESSAGE,
     Answer,
     FakeGitHub,
     rate_limit_headers,
     repository,
+    repository_page,
     validation_failed,
 )
 
@@ -425,3 +427,103 @@ def test_unreachable_github_is_named(function_env: FakeGitHub, monkeypatch):
     monkeypatch.setenv("GITHUB_API_URL", "http://no-such-host.invalid")
     message = assert_error(app.handler(event({"q": "pulumi"})), 502, "upstream_error")
     assert "no-such-host.invalid" in message and "does not resolve" in message
+
+
+# -- GET /api/repos/{owner}/{repo} ---------------------------------------------------------------
+
+
+def repo_event(owner: str, repo: str, method: str = "GET") -> dict:
+    return {
+        **event(None, method=method),
+        "resource": "/api/repos/{owner}/{repo}",
+        "path": f"/api/repos/{owner}/{repo}",
+        "pathParameters": {"owner": owner, "repo": repo},
+    }
+
+
+def test_repository_page_with_readme_matches_the_spec(function_env: FakeGitHub):
+    response = app.handler(repo_event("pulumi", "pulumi-aws"))
+    assert response["statusCode"] == 200
+    assert response["headers"]["X-Search-Cache"] == "MISS"
+    assert response["headers"]["Cache-Control"] == "public, max-age=300"
+    page = body(response)
+    assert schema_errors(page, "/api/repos/{owner}/{repo}") == []
+    assert (page["full_name"], page["url"]) == ("pulumi/pulumi-aws", "https://github.com/pulumi/pulumi-aws")
+    assert (page["forks"], page["open_issues"], page["license"], page["default_branch"]) == (
+        56,
+        7,
+        "Apache-2.0",
+        "main",
+    )
+    assert page["readme"].startswith("# pulumi-aws\n") and page["readme_truncated"] is False
+    paths = [(s.path, s.headers["accept"]) for s in function_env.seen]
+    assert paths == [
+        ("/repos/pulumi/pulumi-aws", "application/vnd.github+json"),
+        ("/repos/pulumi/pulumi-aws/readme", "application/vnd.github.raw+json"),
+    ]
+    again = app.handler(repo_event("Pulumi", "Pulumi-AWS"))  # GitHub's names are case-insensitive
+    assert again["headers"]["X-Search-Cache"] == "HIT" and len(function_env.seen) == 2
+    assert app.handler(repo_event("pulumi", "pulumi-aws", method="HEAD"))["statusCode"] == 200
+    assert_error(app.handler(repo_event("pulumi", "pulumi-aws", method="POST")), 405, "method_not_allowed")
+
+
+def test_missing_repository_is_404_and_no_readme_is_null(function_env: FakeGitHub):
+    message = assert_error(app.handler(repo_event("octo", "missing")), 404, "not_found")
+    assert "octo/missing" in message
+    assert [s.path for s in function_env.seen] == ["/repos/octo/missing"]  # no README call for it
+    page = body(app.handler(repo_event("octo", "no-readme")))
+    assert page["readme"] is None and page["readme_truncated"] is False
+
+
+def test_moved_repository_is_404_that_says_so(function_env: FakeGitHub):
+    function_env.queue(Answer(301, {"message": "Moved Permanently", "url": "https://api.github.com/repositories/1"}))
+    assert "renamed or transferred" in assert_error(app.handler(repo_event("octo", "old")), 404, "not_found")
+
+
+def test_readme_is_cut_at_20000_characters(function_env: FakeGitHub):
+    function_env.queue(Answer(200, repository_page("octo", "long")), Answer(200, ("é" * 25_000).encode()))
+    page = body(app.handler(repo_event("octo", "long")))
+    assert page["readme"] == "é" * 20_000 and page["readme_truncated"] is True
+
+
+@pytest.mark.parametrize(
+    ("owner", "repo"),
+    [
+        ("-octo", "x"),
+        ("octo-", "x"),
+        ("o" * 40, "x"),
+        ("octo", ".."),
+        ("octo", "a/b"),
+        ("octo", "x" * 101),
+        ("o\u00e9", "x"),
+    ],
+)
+def test_names_github_does_not_allow_are_400_without_a_call(function_env: FakeGitHub, owner: str, repo: str):
+    assert_error(app.handler(repo_event(owner, repo)), 400, "invalid_request")
+    assert function_env.seen == []
+
+
+def test_repository_and_readme_revalidate_with_etags(fake: FakeGitHub, service):
+    from query import RepositoryName
+
+    name = RepositoryName("octo", "etag")
+    first = service.repository(name, Outcome())
+    service.clock_.now += 301
+    outcome = Outcome()
+    second = service.repository(name, outcome)
+    assert (first.cache, second.cache, second.text) == ("MISS", "REVALIDATED", first.text)
+    assert [bool(s.headers.get("if-none-match")) for s in fake.seen] == [False, False, True, True]
+    assert outcome.upstream_status == 304
+
+
+def test_mcp_origin_allowlist_when_deployed(function_env: FakeGitHub, monkeypatch):
+    monkeypatch.setenv("MCP_ALLOWED_ORIGINS", "https://search.example.com,https://claude.ai")
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+
+    def mcp(origin: str | None) -> int:
+        headers = {"Content-Type": "application/json"} | ({"Origin": origin} if origin else {})
+        mcp_event = {**event(None, method="POST", headers=headers), "resource": "/mcp", "body": json.dumps(ping)}
+        return app.handler(mcp_event)["statusCode"]
+
+    assert [mcp(None), mcp("https://claude.ai"), mcp("https://search.example.com")] == [200, 200, 200]
+    assert [mcp("https://search.example.com.evil.example"), mcp("http://127.0.0.1:3333")] == [403, 403]

@@ -92,3 +92,54 @@ def test_any_github_answer_gets_a_documented_answer(function_env: FakeGitHub, bo
     assert response["statusCode"] in (200, 502)
     if response["statusCode"] == 200:
         assert schema_errors(json.loads(response["body"])) == []
+
+
+MCP_STATUSES = {200, 202, 400, 403, 404, 405, 413}
+mcp_methods = st.sampled_from(["initialize", "ping", "tools/list", "tools/call", "server/discover", "x/y"])
+mcp_messages = st.one_of(
+    st.fixed_dictionaries(
+        {"jsonrpc": st.sampled_from(["2.0", "1.0"]), "method": mcp_methods},
+        optional={
+            "id": st.one_of(st.integers(), st.text(max_size=5), st.none(), st.booleans()),
+            "params": st.one_of(
+                json_values,
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "name": st.sampled_from(["search", "get_repository", "fetch", "nope"]),
+                        "arguments": json_values,
+                        "_meta": json_values,
+                        "protocolVersion": st.text(max_size=12),
+                    },
+                ),
+            ),
+        },
+    ),
+    json_values,
+)
+mcp_headers = st.dictionaries(
+    st.sampled_from(["MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Origin", "mcp-session-id", "Content-Type"]),
+    st.one_of(
+        st.sampled_from(["2026-07-28", "2025-03-26", "2025-06-18", "tools/call", "search"]), st.text(max_size=20)
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(["POST", "POST", "POST", "GET", "DELETE"]),
+    mcp_headers,
+    st.one_of(mcp_messages.map(json.dumps), st.lists(mcp_messages, max_size=3).map(json.dumps), text, st.none()),
+)
+def test_any_mcp_request_gets_a_json_rpc_answer(function_env: FakeGitHub, method: str, headers: Any, body: Any) -> None:
+    response = app.handler({"resource": "/mcp", "httpMethod": method, "headers": headers, "body": body})
+    assert response["statusCode"] in MCP_STATUSES, response
+    if response["statusCode"] == 202:
+        assert response["body"] == ""
+        return
+    answer = json.loads(response["body"])
+    for message in answer if isinstance(answer, list) else [answer]:
+        assert message["jsonrpc"] == "2.0" and ("result" in message) != ("error" in message)
+        if "error" in message:
+            assert isinstance(message["error"]["code"], int) and message["error"]["message"]

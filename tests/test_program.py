@@ -25,6 +25,7 @@ STAGE = "aws:apigateway/stage:Stage"
 GATEWAY_RESPONSE = "aws:apigateway/response:Response"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS's managed policy id
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 COMPONENTS = {
     "github-search:site:StaticSite",
     "github-search:api:SearchApi",
@@ -75,8 +76,8 @@ def origin(graph: Graph, target: str) -> dict:
     return found
 
 
-def api_behavior(graph: Graph) -> dict:
-    [behavior] = [b for b in distribution(graph)["orderedCacheBehaviors"] if b["pathPattern"] == "api/*"]
+def api_behavior(graph: Graph, pattern: str = "api/*") -> dict:
+    [behavior] = [b for b in distribution(graph)["orderedCacheBehaviors"] if b["pathPattern"] == pattern]
     return behavior
 
 
@@ -227,7 +228,11 @@ def test_function_code_is_the_reproducible_archive(graph: Graph):
 
 def test_function_environment(dev: Graph, prod: Graph):
     dev_env = dev.inputs(FUNCTION)["environment"]["variables"]
-    assert dev_env == {"GITHUB_API_URL": "https://api.github.com", "CACHE_TTL_SECONDS": "300"}
+    assert dev_env == {
+        "GITHUB_API_URL": "https://api.github.com",
+        "CACHE_TTL_SECONDS": "300",
+        "MCP_ALLOWED_ORIGINS": "",
+    }
     prod_env = prod.inputs(FUNCTION)["environment"]["variables"]
     assert prod_env["GITHUB_TOKEN"] == TOKEN
     assert prod_env["CACHE_TTL_SECONDS"] == "600"
@@ -249,35 +254,64 @@ def test_role_has_least_privilege(graph: Graph):
 # -- REST API (Lambda.1) -------------------------------------------------------------------
 
 
-def test_rest_api_regional_any_verb_on_api_search_with_key(graph: Graph):
-    assert graph.inputs("aws:apigateway/restApi:RestApi")["endpointConfiguration"]["types"] == "REGIONAL"
-    paths = {r["name"]: r["inputs"] for r in graph.all("aws:apigateway/resource:Resource")}
+def resource_paths(graph: Graph) -> dict[str, str]:
+    """Each API Gateway resource's physical id -> its full path, from the parent links."""
+    resources = {physical_id(graph, r["name"]): r["inputs"] for r in graph.all("aws:apigateway/resource:Resource")}
     root = provider_output(graph, "search-rest-api", "rootResourceId")
-    [(api_name, api)] = [(n, i) for n, i in paths.items() if i["parentId"] == root]
-    [search] = [i for i in paths.values() if i["parentId"] == physical_id(graph, api_name)]
-    assert (api["pathPart"], search["pathPart"]) == ("api", "search")
-    method = graph.inputs("aws:apigateway/method:Method")
-    # ANY: HEAD and every other verb reach the function instead of API Gateway's 403
-    assert method["httpMethod"] == "ANY" and method["apiKeyRequired"] is True
-    assert method["resourceId"] == physical_id(graph, "search-resource-search")
-    integration = graph.inputs("aws:apigateway/integration:Integration")
-    assert integration["type"] == "AWS_PROXY" and integration["integrationHttpMethod"] == "POST"
-    assert integration["uri"].endswith(f"function:{graph.outputs['functionName']}/invocations")
+
+    def path(resource_id: str) -> str:
+        if resource_id == root:
+            return ""
+        return path(resources[resource_id]["parentId"]) + "/" + resources[resource_id]["pathPart"]
+
+    return {resource_id: path(resource_id) for resource_id in resources}
 
 
-def test_invoke_permission_scoped_to_this_api(graph: Graph):
-    permission = graph.inputs("aws:lambda/permission:Permission")
-    assert permission["principal"] == "apigateway.amazonaws.com"
-    assert permission["function"] == provider_output(graph, "search-function", "name") == graph.outputs["functionName"]
-    assert permission["sourceArn"].startswith(provider_output(graph, "search-rest-api", "executionArn") + "/")
-    assert permission["sourceArn"] == provider_output(graph, "search-rest-api", "executionArn") + "/*/*/api/search"
+def test_rest_api_regional_any_verb_on_every_route_with_key(graph: Graph):
+    assert graph.inputs("aws:apigateway/restApi:RestApi")["endpointConfiguration"]["types"] == "REGIONAL"
+    paths = resource_paths(graph)
+    assert sorted(paths.values()) == [
+        "/api",
+        "/api/repos",
+        "/api/repos/{owner}",
+        "/api/repos/{owner}/{repo}",
+        "/api/search",
+        "/mcp",
+    ]
+    methods = {paths[m["inputs"]["resourceId"]]: m["inputs"] for m in graph.all("aws:apigateway/method:Method")}
+    assert set(methods) == {"/api/search", "/api/repos/{owner}/{repo}", "/mcp"}
+    for method in methods.values():
+        # ANY: HEAD and every other verb reach the function (its 405 JSON) instead of API Gateway's 403
+        assert method["httpMethod"] == "ANY" and method["apiKeyRequired"] is True
+    integrations = {
+        paths[i["inputs"]["resourceId"]]: i["inputs"] for i in graph.all("aws:apigateway/integration:Integration")
+    }
+    assert set(integrations) == set(methods)
+    for integration in integrations.values():
+        assert integration["type"] == "AWS_PROXY" and integration["integrationHttpMethod"] == "POST"
+        assert integration["uri"].endswith(f"function:{graph.outputs['functionName']}/invocations")
+
+
+def test_invoke_permissions_scoped_to_this_api_and_each_route(graph: Graph):
+    execution_arn = provider_output(graph, "search-rest-api", "executionArn")
+    permissions = [p["inputs"] for p in graph.all("aws:lambda/permission:Permission")]
+    for permission in permissions:
+        assert permission["principal"] == "apigateway.amazonaws.com"
+        assert permission["function"] == graph.outputs["functionName"]
+    assert sorted(p["sourceArn"] for p in permissions) == [
+        f"{execution_arn}/*/*/api/repos/*/*",
+        f"{execution_arn}/*/*/api/search",
+        f"{execution_arn}/*/*/mcp",
+    ]
 
 
 def test_deployment_redeploys_on_definition_change_and_stage_is_explicit(graph: Graph):
     deployment = graph.one("aws:apigateway/deployment:Deployment")
     assert deployment["inputs"]["triggers"]["redeployment"]
     responses = {r["name"] for r in graph.all("aws:apigateway/response:Response")}
-    routed = {"search-method-api-search", "search-integration-api-search"} | responses
+    methods = {r["name"] for r in graph.all("aws:apigateway/method:Method")}
+    integrations = {r["name"] for r in graph.all("aws:apigateway/integration:Integration")}
+    routed = methods | integrations | responses
     assert routed <= set(deployment["dependsOn"])
     stage = graph.inputs(STAGE)
     assert stage["deployment"] == physical_id(graph, deployment["name"])
@@ -388,6 +422,29 @@ def test_api_behavior_and_origin(graph: Graph):
     assert api["customHeaders"] == [{"name": "x-api-key", "value": MOCK_API_KEY}]
 
 
+def test_mcp_behavior_takes_every_verb_uncached_with_the_viewer_headers_but_host(graph: Graph):
+    behavior = api_behavior(graph, "/mcp")
+    assert behavior["targetOriginId"] == api_behavior(graph)["targetOriginId"]  # the API, with its key
+    assert sorted(behavior["allowedMethods"]) == sorted(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"])
+    assert behavior["cachePolicyId"] == CACHING_DISABLED
+    assert behavior["originRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+    assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["responseHeadersPolicyId"] == api_behavior(graph)["responseHeadersPolicyId"]
+
+
+def test_mcp_origins_reach_the_function(dev: Graph, prod: Graph):
+    from tests.program import synth
+
+    def origins(graph: Graph) -> str:
+        return graph.inputs(FUNCTION)["environment"]["variables"]["MCP_ALLOWED_ORIGINS"]
+
+    assert origins(dev) == ""  # no domain: only server-to-server calls (no Origin) are accepted
+    assert origins(prod) == "https://search.example.com"
+    configured = Graph(synth("dev", (("mcpAllowedOrigins", "https://claude.ai, https://chatgpt.com/"),))["raw"])
+    assert origins(configured) == "https://claude.ai,https://chatgpt.com"
+    assert dev.outputs["mcpUrl"] == dev.outputs["url"] + "/mcp"
+
+
 def test_api_cache_key_is_only_the_supported_parameters(graph: Graph):
     behavior = api_behavior(graph)
     assert behavior.get("originRequestPolicyId") in (None, ALL_VIEWER_EXCEPT_HOST)
@@ -474,6 +531,7 @@ def test_outputs(graph: Graph):
     outputs = graph.rec["outputs"]
     assert set(outputs) == {
         "url",
+        "mcpUrl",
         "searchUrl",
         "manifestUrl",
         "openapiUrl",

@@ -15,12 +15,15 @@ from urllib.parse import urlsplit
 
 import requests
 import yaml
+from jsonschema import Draft202012Validator
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
 TIMEOUT = 30
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CACHE_OUTCOMES = ("HIT", "MISS", "REVALIDATED", "STALE")
+MCP_VERSION = "2025-11-25"  # what today's assistants speak
+MCP_TOOLS = ("search_repositories", "get_repository", "search", "fetch")
 
 
 class CheckFailed(Exception):
@@ -143,6 +146,35 @@ class Smoke:
         hsts = self.get("/").headers.get("Strict-Transport-Security", "")
         expect("max-age=" in hsts, "no Strict-Transport-Security header")
 
+    def mcp(self) -> None:
+        """What an MCP client does first: initialize, list the tools, call one; GET is 405."""
+        endpoint = self.base + "/mcp"
+        headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": MCP_VERSION}
+
+        def rpc(method: str, params: dict[str, Any], id_: int) -> dict[str, Any]:
+            body = {"jsonrpc": "2.0", "id": id_, "method": method, "params": params}
+            answer = self.http.post(endpoint, json=body, headers=headers, timeout=TIMEOUT)
+            expect(answer.status_code == 200, f"{method} answered {answer.status_code}: {answer.text[:200]}")
+            expect(media_type(answer) == "application/json", f"{method} answered {media_type(answer)!r}")
+            reply: dict[str, Any] = answer.json()
+            expect("result" in reply, f"{method} failed: {str(reply.get('error'))[:200]}")
+            return dict(reply["result"])
+
+        client = {"name": "github-search-smoke", "version": "1"}
+        init = rpc("initialize", {"protocolVersion": MCP_VERSION, "capabilities": {}, "clientInfo": client}, 1)
+        expect(init.get("protocolVersion") == MCP_VERSION, f"initialize negotiated {init.get('protocolVersion')!r}")
+        tools = {tool["name"]: tool for tool in rpc("tools/list", {}, 2).get("tools", [])}
+        expect(set(MCP_TOOLS) <= set(tools), f"tools/list has {sorted(tools)}, expected {', '.join(MCP_TOOLS)}")
+        call = rpc("tools/call", {"name": "search_repositories", "arguments": {"query": "pulumi", "limit": 3}}, 3)
+        expect(call.get("isError") is not True, f"search_repositories failed: {str(call.get('content'))[:200]}")
+        schema = tools["search_repositories"]["outputSchema"]
+        problems = list(Draft202012Validator(schema).iter_errors(call.get("structuredContent")))
+        expect(
+            not problems, f"structuredContent does not match outputSchema: {problems[0].message if problems else ''}"
+        )
+        get = self.http.get(endpoint, headers={"Accept": "text/event-stream"}, timeout=TIMEOUT)
+        expect(get.status_code == 405, f"GET /mcp answered {get.status_code}, expected 405 (no SSE stream)")
+
     # -- helpers ---------------------------------------------------------------------------
 
     def response_schema(self, status: str) -> dict[str, Any]:
@@ -161,6 +193,7 @@ class Smoke:
         self.check("pages: / and /legal are HTML, /logo.png is a PNG", self.pages)
         self.check("search: /api/search?q=pulumi is 200, matches the spec, says X-Search-Cache; HEAD too", self.search)
         self.check("errors: no q 400, POST 405, unknown path 404, each JSON, not cached", self.errors)
+        self.check("mcp: initialize, tools/list (4 tools), a search matching its outputSchema; GET 405", self.mcp)
         if urlsplit(self.base).scheme == "https":
             self.check("https: http:// redirects to https://, HSTS is set", self.https_only)
         failed = [name for name, failure in self.results if failure]
