@@ -121,6 +121,18 @@ def valid_host_name(name: str) -> bool:
     )
 
 
+def _origins(value: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/").lower() for o in value.split(",") if o.strip())
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise ConfigError(
+                "mcpAllowedOrigins",
+                f"{origin!r} is not an origin (https://host[:port], no path; http only for localhost)",
+                _set("mcpAllowedOrigins", "https://claude.ai,https://chatgpt.com"),
+            )
+    return origins
+
+
 def load(config: Mapping[str, str | None]) -> Settings:
     raw = {key: (config.get(key) or default) for key, default in DEFAULTS.items()}
     domain = raw["domain"].strip().lower().rstrip(".") or None
@@ -189,15 +201,6 @@ def load(config: Mapping[str, str | None]) -> Settings:
             _set("priceClass", "PriceClass_100"),
         )
 
-    origins = tuple(o.strip().rstrip("/").lower() for o in raw["mcpAllowedOrigins"].split(",") if o.strip())
-    for origin in origins:
-        if not _ORIGIN.match(origin):
-            raise ConfigError(
-                "mcpAllowedOrigins",
-                f"{origin!r} is not an origin (https://host[:port], no path; http only for localhost)",
-                _set("mcpAllowedOrigins", "https://claude.ai,https://chatgpt.com"),
-            )
-
     return Settings(
         domain=domain,
         hosted_zone_id=zone,
@@ -215,5 +218,5 @@ def load(config: Mapping[str, str | None]) -> Settings:
         ),
         contact_email=email,
         price_class=price_class,
-        mcp_allowed_origins=origins,
+        mcp_allowed_origins=_origins(raw["mcpAllowedOrigins"]),
     )
