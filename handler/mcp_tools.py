@@ -167,8 +167,9 @@ class UnknownTool(Exception):
     """No tool by that name: a JSON-RPC error (-32602), not a tool result."""
 
 
-def _ok(value: object) -> Json:
-    text = json.dumps(value, ensure_ascii=False)
+def _ok(value: object, text: str | None = None) -> Json:
+    """`text`: the value's JSON when the service already rendered it."""
+    text = json.dumps(value, ensure_ascii=False) if text is None else text
     return {"content": [{"type": "text", "text": text}], "structuredContent": value, "isError": False}
 
 
@@ -195,23 +196,25 @@ def _search_args(arguments: Json) -> Json:
     return {k: v for k, v in params.items() if v is not None}
 
 
-def _search_repositories(service: SearchService, arguments: Json, outcome: Outcome) -> object:
-    return json.loads(service.search(parse_query(_search_args(arguments)), outcome).text)
+def _search_repositories(service: SearchService, arguments: Json, outcome: Outcome) -> Json:
+    result = service.search(parse_query(_search_args(arguments)), outcome)
+    return _ok(result.value, result.text)
 
 
-def _get_repository(service: SearchService, arguments: Json, outcome: Outcome) -> object:
-    name = parse_name(arguments.get("owner"), arguments.get("repo"))
-    return json.loads(service.repository(name, outcome).text)
+def _get_repository(service: SearchService, arguments: Json, outcome: Outcome) -> Json:
+    result = service.repository(parse_name(arguments.get("owner"), arguments.get("repo")), outcome)
+    return _ok(result.value, result.text)
 
 
-def _search(service: SearchService, arguments: Json, outcome: Outcome) -> object:
+def _search(service: SearchService, arguments: Json, outcome: Outcome) -> Json:
     query = parse_query({**_search_args({"query": arguments.get("query")}), "limit": str(SEARCH_RESULTS)})
-    answer = json.loads(service.search(query, outcome).text)
-    return {"results": [{"id": r["full_name"], "title": r["full_name"], "url": r["url"]} for r in answer["repos"]]}
+    repos = service.search(query, outcome).value["repos"]
+    assert isinstance(repos, list)
+    return _ok({"results": [{"id": r["full_name"], "title": r["full_name"], "url": r["url"]} for r in repos]})
 
 
-def _fetch(service: SearchService, arguments: Json, outcome: Outcome) -> object:
-    page = json.loads(service.repository(parse_full_name(arguments.get("id")), outcome).text)
+def _fetch(service: SearchService, arguments: Json, outcome: Outcome) -> Json:
+    page: Json = service.repository(parse_full_name(arguments.get("id")), outcome).value
     facts = [
         f"- Stars: {page['star']}, forks: {page['forks']}, open issues: {page['open_issues']}",
         f"- Language: {page['language'] or 'unknown'}; topics: {', '.join(page['topics']) or 'none'}",
@@ -229,10 +232,12 @@ def _fetch(service: SearchService, arguments: Json, outcome: Outcome) -> object:
         "license": page["license"],
         "updated_at": page["updated_at"],
     }
-    return {"id": page["full_name"], "title": page["full_name"], "text": text, "url": page["url"], "metadata": metadata}
+    return _ok(
+        {"id": page["full_name"], "title": page["full_name"], "text": text, "url": page["url"], "metadata": metadata}
+    )
 
 
-CALLS: dict[str, Callable[[SearchService, Json, Outcome], object]] = {
+CALLS: dict[str, Callable[[SearchService, Json, Outcome], Json]] = {
     "search_repositories": _search_repositories,
     "get_repository": _get_repository,
     "search": _search,
@@ -250,7 +255,7 @@ def call(service: SearchService, name: object, arguments: object, outcome: Outco
     if not isinstance(arguments, dict):
         return _error("arguments must be an object")
     try:
-        return _ok(run(service, arguments, outcome))
+        return run(service, arguments, outcome)
     except BadRequest as exc:
         return _error(f"invalid arguments: {exc}")
     except Failure as exc:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Mapping
 from github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
 from mapping import Unexpected, first, parse_json, readme_text, repository_page, search_answer, with_readme
 from query import RepositoryName, SearchQuery
-from ttl_cache import Entry, TtlCache
+from ttl_cache import Entry, TtlCache, View
 
 DEFAULT_TTL_SECONDS = 300
 STALE_MAX_AGE_SECONDS = 30
@@ -35,12 +35,15 @@ class Failure(Exception):
 
 
 class Result:
-    """A successful answer: its JSON text, where it came from, and how long it stays fresh."""
+    """A successful answer: its mapping and JSON text, where it came from, how long it stays fresh.
 
-    __slots__ = ("cache", "max_age", "text")
+    `value` is shared with the cache: fronts read it, never change it.
+    """
 
-    def __init__(self, text: str, cache: str, max_age: int) -> None:
-        self.text, self.cache, self.max_age = text, cache, max_age
+    __slots__ = ("cache", "max_age", "text", "value")
+
+    def __init__(self, view: View, cache: str, max_age: int) -> None:
+        self.value, self.text, self.cache, self.max_age = view.value, view.text, cache, max_age
 
 
 class Outcome:
@@ -53,6 +56,10 @@ class Outcome:
         self.upstream_status: int | None = None
         self.upstream_ms: float | None = None
         self.rate_limit_remaining: str | None = None
+
+
+def _view(value: dict[str, object]) -> View:
+    return View(value, json.dumps(value, ensure_ascii=False))
 
 
 def is_rate_limit(reply: Reply) -> bool:
@@ -121,13 +128,12 @@ class SearchService:
             lambda body: search_answer(parse_json(body)),
             outcome,
         )
-        text = entry.views.get(query.limit)
-        if text is None:
-            answer = entry.value
-            assert isinstance(answer, dict)
-            text = entry.views[query.limit] = json.dumps(first(answer, query.limit), ensure_ascii=False)
+        view = entry.views.get(query.limit)
+        if view is None:
+            assert isinstance(entry.value, dict)
+            view = entry.views[query.limit] = _view(first(entry.value, query.limit))
         outcome.cache = cache
-        return Result(text, cache, max_age)
+        return Result(view, cache, max_age)
 
     def repository(self, name: RepositoryName, outcome: Outcome) -> Result:
         """A repository's facts and README: two GitHub calls, each cached and revalidated."""
@@ -138,14 +144,13 @@ class SearchService:
         readme, readme_cache, readme_age = self._fetch(
             ("readme", *name.key), f"{name.path}/readme", [], readme_text, outcome, headers=RAW, absent=True
         )
-        text = page.views.get(readme)
-        if text is None:  # rendered once per pair of upstream answers
+        view = page.views.get(readme)
+        if view is None:  # rendered once per pair of upstream answers
             assert isinstance(page.value, dict) and (readme.value is None or isinstance(readme.value, str))
-            value = with_readme(page.value, readme.value, README_MAX_CHARS)
             page.views.clear()
-            page.views[readme] = text = json.dumps(value, ensure_ascii=False)
+            view = page.views[readme] = _view(with_readme(page.value, readme.value, README_MAX_CHARS))
         outcome.cache = max(page_cache, readme_cache, key=CACHE_RANK.index)
-        return Result(text, outcome.cache, min(page_age, readme_age))
+        return Result(view, outcome.cache, min(page_age, readme_age))
 
     def _fetch(
         self,

@@ -10,14 +10,23 @@ from collections.abc import Hashable
 STALE_LIMIT_SECONDS = 86_400
 
 
+class View:
+    """One rendering of an answer: the mapping fronts reshape, and its JSON text."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: dict[str, object], text: str) -> None:
+        self.value, self.text = value, text
+
+
 class Entry:
-    """One upstream answer: `value` as mapped, `views` the JSON texts rendered from it so far."""
+    """One upstream answer: `value` as mapped, `views` the answers rendered from it so far."""
 
     __slots__ = ("etag", "stored_at", "value", "views")
 
     def __init__(self, value: object, etag: str | None, stored_at: float) -> None:
         self.value, self.etag, self.stored_at = value, etag, stored_at
-        self.views: dict[Hashable, str] = {}
+        self.views: dict[Hashable, View] = {}
 
     def age(self, now: float) -> float:
         return now - self.stored_at

@@ -26,6 +26,8 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     assert results["machine"]["cores"] >= 1
     # correctness figures, not speed: these hold on any machine
     assert results["warm_overhead"]["tcp_connections"] == 1
+    assert results["warm_overhead_mcp"]["tcp_connections"] == 1
+    assert results["cold_init_mcp"]["ratio"] > 0
     assert results["upstream_economy"]["upstream_calls_within_ttl"] == 1
     assert results["upstream_economy"]["limits"] == "1..20"
     assert results["upstream_economy"]["after_ttl_conditional_requests"] == 1

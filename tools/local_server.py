@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from functools import cache
@@ -122,6 +123,11 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "github-search-local"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body are two writes: without this, Nagle's algorithm holds the body back.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # one line per request, written by `_send`
