@@ -160,6 +160,9 @@ class McpFront:
         return Reply(200, bodies) if bodies else Reply(202)
 
     def _legacy(self, message: object, version: str | None, outcome: Outcome, info: Info) -> Reply:
+        if version is not None and version not in LEGACY_VERSIONS:
+            data = {"supported": list(SUPPORTED_VERSIONS), "requested": version[:40]}
+            return Reply(400, _error(_id(message), UNSUPPORTED_VERSION, "Unsupported protocol version", data))
         info.version = version or HEADERLESS_VERSION
         kind = _kind(message)
         if kind == "invalid":
@@ -191,8 +194,8 @@ class McpFront:
 
     @staticmethod
     def _is_modern(message: object, version: str | None) -> bool:
-        if version is not None and version not in LEGACY_VERSIONS:
-            return True  # a modern version, or one we do not know: answered the modern way
+        if version in MODERN_VERSIONS:
+            return True
         params = message.get("params") if isinstance(message, dict) else None
         meta = params.get("_meta") if isinstance(params, dict) else None
         return isinstance(meta, dict) and META_VERSION in meta  # only modern clients put it there

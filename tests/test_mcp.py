@@ -309,3 +309,29 @@ def test_modern_version_and_meta_and_removed_methods(server: LocalServer):
     for removed in ("initialize", "ping", "logging/setLevel", "resources/subscribe", "prompts/list"):
         rpc_error(post(server, *modern(removed)), 404, -32601)
     rpc_error(post(server, *modern("tools/call", {"name": "no_such_tool"})), 400, -32602)
+
+
+def test_an_unknown_protocol_version_header_is_400_naming_the_supported_ones(server: LocalServer):
+    error = rpc_error(
+        post(server, {"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"MCP-Protocol-Version": "1999"}), 400, -32022
+    )
+    assert error["data"] == {"supported": [MODERN, "2025-11-25", "2025-06-18", "2025-03-26"], "requested": "1999"}
+
+
+def test_github_failures_are_tool_errors_a_model_can_act_on(fake_server: FakeGitHub):
+    slow = LocalServer(fake_server.url, None, env={"UPSTREAM_READ_TIMEOUT": "0.5"})
+    try:
+
+        async def work(client: Client) -> Any:
+            return [
+                await client.call_tool("search_repositories", {"query": "broken"}),
+                await client.call_tool("search_repositories", {"query": "slow"}),
+                await client.call_tool("get_repository", {"owner": "octo", "repo": "broken"}),
+            ]
+
+        broken, timed_out, broken_repo = with_client(f"{slow.base}/mcp", "auto", work)
+    finally:
+        slow.stop()
+    assert broken.is_error and "GitHub answered HTTP 500" in broken.content[0].text
+    assert timed_out.is_error and "did not answer within 0.5 s" in timed_out.content[0].text
+    assert broken_repo.is_error and "HTTP 500" in broken_repo.content[0].text
