@@ -123,21 +123,15 @@ def _license(value: object) -> str | None:
 
 
 def repository_page(payload: object) -> dict[str, object]:
-    """GitHub's `/repos/{owner}/{repo}` answer as ours (without the README)."""
+    """GitHub's `/repos/{owner}/{repo}` answer as ours (without the README): a search hit's fields and more."""
     repo = _object(payload, "repository")
     return {
-        "full_name": _required_text(repo.get("full_name"), "full_name"),
-        "url": _web_url(repo.get("html_url"), "html_url"),
-        "description": _text(repo.get("description"), "description"),
-        "star": _count(repo.get("stargazers_count"), "stargazers_count"),
+        **repository_summary(repo),
         "forks": _count(repo.get("forks_count"), "forks_count"),
         "open_issues": _count(repo.get("open_issues_count"), "open_issues_count"),
-        "language": _text(repo.get("language"), "language"),
-        "topics": _topics(repo.get("topics")),
         "license": _license(repo.get("license")),
         "default_branch": _required_text(repo.get("default_branch"), "default_branch"),
         "archived": _flag(repo.get("archived", False), "archived"),
-        "updated_at": _timestamp(repo.get("updated_at"), "updated_at"),
         "pushed_at": _timestamp(repo.get("pushed_at"), "pushed_at"),
     }
 

@@ -35,6 +35,9 @@ DEFAULT_ORIGINS = "https://chatgpt.com,https://chat.openai.com"
 # DNS rebinding guard: a page on another site may not drive the laptop's MCP endpoint.
 DEFAULT_MCP_ORIGINS = "http://127.0.0.1:*,http://localhost:*,http://[::1]:*"
 LOGGED_TARGET_CHARS = 200
+# The verbs answered through `_serve` (the function's 405 for those a path does not take); any
+# other is http.server's 501, which `send_error` turns into the same JSON 405.
+VERBS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE")
 MAX_BODY_BYTES = 1 << 20
 UNREACHABLE_HINT = "offline? `make dev FAKE=1` answers from a built-in fake GitHub"
 # The names a browser or client on this machine may use for the server; each gets its own URLs.
@@ -145,29 +148,11 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
             headers = {**self._json_headers(), **({"Allow": "GET, HEAD, OPTIONS"} if status == 405 else {})}
             self._send(self.command or "GET", status, headers, _error(reason, message or "the request is malformed"))
 
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_HEAD(self) -> None:
-            self._serve("HEAD")
-
-        def do_OPTIONS(self) -> None:
-            self._serve("OPTIONS")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_PATCH(self) -> None:
-            self._serve("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-        def do_TRACE(self) -> None:
-            self._serve("TRACE")
+        def __getattr__(self, name: str) -> Any:
+            # http.server dispatches on `do_<VERB>`; every verb goes through one method.
+            if name.startswith("do_") and name[3:] in VERBS:
+                return lambda: self._serve(name[3:])
+            raise AttributeError(name)
 
         def _read_body(self) -> bytes | None:
             """The request body, or None when it is too large to take."""
