@@ -4,18 +4,20 @@ import pulumi
 
 from infra.cdn import Cdn
 from infra.domain import Domain
+from infra.preflight import preflight
 from infra.search_api import SearchApi
 from infra.settings import DEFAULTS, ConfigError, load
 from infra.static_site import StaticSite
 
 config = pulumi.Config()
 try:
-    settings = load({key: config.get(key) for key in DEFAULTS})
+    secret_keys = frozenset(key for key in DEFAULTS if pulumi.runtime.is_config_secret(config.full_key(key)))
+    settings = load({key: config.get(key) for key in DEFAULTS}, secret_keys)
+    preflight(settings)  # read-only lookups: the zone and the certificate are real and fit the domain
 except ConfigError as exc:
     raise pulumi.RunError(str(exc)) from None
 
-token_value = config.get("githubToken") or ""
-github_token = pulumi.Output.secret(token_value) if token_value.strip() else None
+github_token = config.get_secret("githubToken") if settings.has_github_token else None
 if github_token is None:
     pulumi.log.warn(
         "githubToken is not set: GitHub allows 10 searches a minute instead of 30. "

@@ -133,8 +133,19 @@ def _origins(value: str) -> tuple[str, ...]:
     return origins
 
 
-def load(config: Mapping[str, str | None]) -> Settings:
+MAX_CACHE_TTL_SECONDS = 86_400  # the function keeps an answer a day at most
+
+
+def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """`secret_keys`: the keys Pulumi holds encrypted (`pulumi config set --secret`)."""
     raw = {key: (config.get(key) or default) for key, default in DEFAULTS.items()}
+    if raw["githubToken"].strip() and "githubToken" not in secret_keys:
+        raise ConfigError(
+            "githubToken",
+            "is stored in plain text in the stack's Pulumi.<stack>.yaml, which is committed to git; "
+            "revoke that token on GitHub, it may already be public",
+            "pulumi config rm githubToken && pulumi config set --secret githubToken <new token>",
+        )
     domain = raw["domain"].strip().lower().rstrip(".") or None
     zone = raw["hostedZoneId"].strip() or None
     arn = raw["acmCertificateArn"].strip() or None
@@ -207,7 +218,12 @@ def load(config: Mapping[str, str | None]) -> Settings:
         acm_certificate_arn=arn,
         has_github_token=bool(raw["githubToken"].strip()),
         github_api_url=api_url,
-        cache_ttl_seconds=_positive_int(raw, "cacheTtlSeconds"),
+        cache_ttl_seconds=_positive_int(
+            raw,
+            "cacheTtlSeconds",
+            lambda n: 0 < n <= MAX_CACHE_TTL_SECONDS,
+            f"a whole number of seconds from 1 to {MAX_CACHE_TTL_SECONDS} (the function keeps an answer a day at most)",
+        ),
         throttle_rate_limit=_positive_int(raw, "throttleRateLimit"),
         throttle_burst_limit=_positive_int(raw, "throttleBurstLimit"),
         log_retention_days=_positive_int(

@@ -22,9 +22,13 @@ CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str]
 
 @cache
 def synth(
-    stack: str, overrides: tuple[tuple[str, str], ...] = (), secrets: tuple[tuple[str, str], ...] = ()
+    stack: str,
+    overrides: tuple[tuple[str, str], ...] = (),
+    secrets: tuple[tuple[str, str], ...] = (),
+    flags: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    args = [sys.executable, "-m", "tools.synth", "--stack", stack, "--raw"]
+    """`flags`: more of tools.synth's options, e.g. the mocked account's zones (--zone) or id (--account)."""
+    args = [sys.executable, "-m", "tools.synth", "--stack", stack, "--raw", *flags]
     args += [f"--set={k}={v}" for k, v in overrides] + [f"--secret={k}={v}" for k, v in secrets]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     if not done.stdout.strip():

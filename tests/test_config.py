@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from infra.settings import DEFAULTS, ConfigError, load
+from tests.conftest import TOKEN
 from tests.program import synth
 from tools.synth import ROOT
 
@@ -66,9 +67,9 @@ BAD = {
     "zero TTL": (
         {"cacheTtlSeconds": "0"},
         "cacheTtlSeconds",
-        ["greater than 0", "pulumi config set cacheTtlSeconds 300"],
+        ["from 1 to 86400", "pulumi config set cacheTtlSeconds 300"],
     ),
-    "negative TTL": ({"cacheTtlSeconds": "-5"}, "cacheTtlSeconds", ["greater than 0"]),
+    "negative TTL": ({"cacheTtlSeconds": "-5"}, "cacheTtlSeconds", ["from 1 to 86400"]),
     "zero rate": (
         {"throttleRateLimit": "0"},
         "throttleRateLimit",
@@ -168,3 +169,101 @@ def test_prod_stack_file_shows_domain_zone_certificate_and_tags_with_example_val
     for n, line in enumerate(lines):
         if line.startswith("  ") and not line.startswith("   ") and not line.strip().startswith("#") and ":" in line:
             assert lines[n - 1].strip().startswith("#"), f"no comment above {line.strip()}"
+
+
+SECRET_TOKEN = (("githubToken", TOKEN),)
+ANY_ENV = {"GITHUB_API_URL": "https://api.github.com", "CACHE_TTL_SECONDS": "300", "MCP_ALLOWED_ORIGINS": ""}
+ZONE = "Z0123456789EXAMPLE000"  # Pulumi.prod.yaml's example zone, which the mocked account holds as example.com
+# (stack, overrides, secret config, tools.synth flags for the mocked account, key named, words the message needs)
+REFUSED = {
+    "token set without --secret": (
+        "dev",
+        (("githubToken", TOKEN),),
+        (),
+        (),
+        "githubToken",
+        ["plain text", "pulumi config rm githubToken && pulumi config set --secret githubToken"],
+    ),
+    "cache TTL longer than a day": ("dev", (("cacheTtlSeconds", "86401"),), (), (), "cacheTtlSeconds", ["86400"]),
+    "zone that holds another domain": (
+        "prod",
+        (),
+        SECRET_TOKEN,
+        ("--zone", f"{ZONE}=example.org."),
+        "hostedZoneId",
+        [f"{ZONE} is example.org, which does not contain search.example.com"],
+    ),
+    "private zone": (
+        "prod",
+        (),
+        SECRET_TOKEN,
+        ("--zone", f"{ZONE}=example.com.:private"),
+        "hostedZoneId",
+        ["private zone"],
+    ),
+    "zone the account does not have": (
+        "prod",
+        (("hostedZoneId", "Z0NOSUCHZONE0000000"),),
+        SECRET_TOKEN,
+        (),
+        "hostedZoneId",
+        ["Z0NOSUCHZONE0000000 cannot be read in this account", "NoSuchHostedZone", "list-hosted-zones"],
+    ),
+    "certificate of another account": (
+        "prod",
+        (),
+        SECRET_TOKEN,
+        ("--account", "210987654321"),
+        "acmCertificateArn",
+        ["account 123456789012", "account 210987654321", "pulumi config rm acmCertificateArn"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_refused_before_any_resource_with_the_key_named(case: str):
+    stack, overrides, secrets, flags, key, words = REFUSED[case]
+    rec = synth(stack, overrides, secrets, flags)["raw"]
+    assert rec["resources"] == [], "resources were registered before the check"
+    message = rec["error"]
+    assert message is not None and f"'{key}'" in message and "Fix:" in message
+    for word in words:
+        assert word in message
+    assert TOKEN not in message
+
+
+def test_token_set_as_a_secret_is_accepted_and_stays_secret():
+    rec = synth("dev", (), SECRET_TOKEN)["raw"]
+    assert rec["error"] is None
+    [function] = [r for r in rec["resources"] if r["type"] == "aws:lambda/function:Function"]
+    assert function["inputs"]["environment"] == {"secret": {"variables": {**ANY_ENV, "GITHUB_TOKEN": TOKEN}}}
+
+
+def test_lookups_only_with_a_domain_and_only_read_only_ones():
+    assert synth("dev")["raw"]["invokes"] == []
+    assert synth("prod", (), SECRET_TOKEN)["raw"]["invokes"] == [
+        "aws:route53/getZone:getZone",
+        "aws:index/getCallerIdentity:getCallerIdentity",
+    ]
+    created_certificate = synth("prod", (("acmCertificateArn", ""),), SECRET_TOKEN)["raw"]
+    assert created_certificate["invokes"] == ["aws:route53/getZone:getZone"]
+
+
+def test_an_unexpected_lookup_is_named_by_the_harness():
+    from tools.synth import UnexpectedInvoke, invoke_outputs
+
+    with pytest.raises(UnexpectedInvoke, match=r"aws:s3/getBucket:getBucket"):
+        invoke_outputs("aws:s3/getBucket:getBucket", {"bucket": "x"}, {}, "123456789012")
+
+
+def test_pulumi_new_prompts_only_for_declared_keys_and_the_token_as_a_secret():
+    template = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["template"]
+    prompts = template["config"]
+    assert template["description"] and template["displayName"]
+    project_keys = {key for key in prompts if ":" not in key}
+    assert project_keys <= set(PROJECT_CONFIG), project_keys - set(PROJECT_CONFIG)
+    assert {key for key in prompts if ":" in key} == {"aws:region"}
+    assert prompts["githubToken"]["secret"] is True and "default" not in prompts["githubToken"]
+    for key in project_keys - {"githubToken"}:
+        assert str(prompts[key]["default"]) == DEFAULTS[key], key
+    assert all(spec["description"] for spec in prompts.values())

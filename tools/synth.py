@@ -28,6 +28,43 @@ SECRET = "[secret]"
 ACCOUNT = "123456789012"
 CERTIFICATE_ID = "11111111-2222-3333-4444-555555555555"
 MOCK_API_KEY = "MOCK0API0KEY0VALUE0000000000000000000000"  # the provider marks an API key's value secret
+# What the read-only lookups find in the mocked account: the zone Pulumi.prod.yaml names, public.
+ZONES = {"Z0123456789EXAMPLE000": ("example.com.", False)}
+
+
+class UnexpectedInvoke(Exception):
+    """The program looked something up that the mocks do not know: teach `invoke_outputs` about it."""
+
+
+def invoke_outputs(
+    token: str, args: dict[str, Any], zones: Mapping[str, tuple[str, bool]], account: str
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """What AWS would answer a lookup: (outputs, failures), with realistic fields."""
+    if token == "aws:route53/getZone:getZone":
+        zone_id = str(args.get("zoneId", ""))
+        if zone_id not in zones:
+            return {}, [("zoneId", f"no matching Route 53 Hosted Zone found: NoSuchHostedZone: {zone_id}")]
+        name, private = zones[zone_id]
+        return {
+            "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            "id": zone_id,
+            "zoneId": zone_id,
+            "name": name,
+            "privateZone": private,
+            "nameServers": ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"],
+            "resourceRecordSetCount": 4,
+            "callerReference": "mock",
+            "comment": "",
+            "tags": {},
+        }, []
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "id": account,
+            "accountId": account,
+            "arn": f"arn:aws:sts::{account}:assumed-role/deploy/session",
+            "userId": "AROAEXAMPLE:session",
+        }, []
+    raise UnexpectedInvoke(f"the program invoked {token}({args}); tools/synth.py's invoke_outputs has no answer for it")
 
 
 def stack_config(
@@ -128,9 +165,16 @@ def _run_program() -> None:
 
 
 def synth(
-    stack: str, overrides: Mapping[str, str] | None = None, secrets: Mapping[str, str] | None = None
+    stack: str,
+    overrides: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    zones: Mapping[str, tuple[str, bool]] = ZONES,
+    account: str = ACCOUNT,
 ) -> dict[str, Any]:
-    """Run __main__.py under mocks: {'resources', 'outputs', 'log', 'error', 'secret_values'}."""
+    """Run __main__.py under mocks: {'resources', 'outputs', 'log', 'error', 'invokes', 'secret_values'}.
+
+    `zones` and `account` are what the mocked account holds, for the program's lookups.
+    """
     import pulumi
     from pulumi.runtime import mocks, settings
     from pulumi.runtime.config import set_all_config
@@ -166,10 +210,18 @@ def synth(
             provider_outputs[args.name] = {"id": physical, **{k: v for k, v in state.items() if k not in args.inputs}}
             return physical, state
 
-        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-            return {}, None
+        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            invokes.append(args.token)
+            try:
+                outputs, failures = invoke_outputs(args.token, dict(args.args), zones, account)
+            except UnexpectedInvoke as exc:
+                unexpected.append(str(exc))
+                raise
+            return outputs, failures
 
     provider_outputs: dict[str, dict[str, Any]] = {}
+    invokes: list[str] = []
+    unexpected: list[str] = []
     log_lines: list[dict[str, str]] = []
 
     class Collect(logging.Handler):
@@ -189,6 +241,11 @@ def synth(
         _sync_await(run_pulumi_func(_run_program))
     except pulumi.RunError as exc:
         error = str(exc)
+    except Exception:
+        if not unexpected:
+            raise
+    if unexpected:
+        error = unexpected[0]
 
     outputs: dict[str, Any] = {}
     root = settings.get_root_resource()
@@ -216,6 +273,7 @@ def synth(
         "providerOutputs": provider_outputs,
         "log": log_lines,
         "error": error,
+        "invokes": invokes,
         "secret_values": secret_values,
     }
 
@@ -244,10 +302,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     parser.add_argument("--secret", action="append", default=[], metavar="KEY=VALUE", help="secret config value")
     parser.add_argument("--raw", action="store_true", help="also print secret values (marked); for tests only")
+    parser.add_argument(
+        "--zone",
+        action="append",
+        default=[],
+        metavar="ID=NAME[:private]",
+        help="a hosted zone the mocked account holds",
+    )
+    parser.add_argument("--account", default=ACCOUNT, help="the mocked account's id")
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
     secrets = dict(item.split("=", 1) for item in args.secret)
-    recording = synth(args.stack, overrides, secrets)
+    zones = dict(ZONES)
+    for item in args.zone:
+        zone_id, name = item.split("=", 1)
+        zones[zone_id] = (name.removesuffix(":private"), name.endswith(":private"))
+    recording = synth(args.stack, overrides, secrets, zones, args.account)
     view = {"raw": raw_view(recording), "public": public_view(recording)} if args.raw else public_view(recording)
     json.dump(view, sys.stdout, indent=2, sort_keys=True, default=str)
     print()

@@ -1,0 +1,212 @@
+"""The CI roles' policies in iam/: the deploy role can manage every resource type the program
+registers and nothing else; the preview role can run `pulumi preview` and read no secret."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+from typing import Any
+
+import pytest
+
+from tests.conftest import readme_section
+from tests.program import CONFIGS, recording
+from tools.synth import ROOT
+
+IAM = ROOT / "iam"
+# What managing each resource type takes, at the least: create, read, update, delete. A type the
+# program starts to register fails the test below until it is added here and to the policy.
+REQUIRED: dict[str, list[str]] = {
+    "aws:s3/bucket:Bucket": ["s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucketTagging"],
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ["s3:PutBucketPublicAccessBlock"],
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ["s3:PutBucketOwnershipControls"],
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": [
+        "s3:PutEncryptionConfiguration",
+        "s3:GetEncryptionConfiguration",
+    ],
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": [
+        "s3:PutLifecycleConfiguration",
+        "s3:GetLifecycleConfiguration",
+    ],
+    "aws:s3/bucketPolicy:BucketPolicy": ["s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"],
+    "aws:s3/bucketObjectv2:BucketObjectv2": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+    "aws:iam/role:Role": ["iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy"],
+    "aws:iam/rolePolicy:RolePolicy": ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
+    "aws:cloudwatch/logGroup:LogGroup": ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy"],
+    "aws:lambda/function:Function": [
+        "lambda:CreateFunction",
+        "lambda:GetFunction",
+        "lambda:UpdateFunctionCode",
+        "lambda:UpdateFunctionConfiguration",
+        "lambda:DeleteFunction",
+        "iam:PassRole",
+    ],
+    "aws:lambda/permission:Permission": ["lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission"],
+    **{
+        f"aws:apigateway/{kind}": ["apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:DELETE"]
+        for kind in (
+            "restApi:RestApi",
+            "resource:Resource",
+            "method:Method",
+            "integration:Integration",
+            "response:Response",
+            "deployment:Deployment",
+            "stage:Stage",
+            "apiKey:ApiKey",
+            "usagePlan:UsagePlan",
+            "usagePlanKey:UsagePlanKey",
+        )
+    },
+    "aws:cloudfront/originAccessControl:OriginAccessControl": [
+        "cloudfront:CreateOriginAccessControl",
+        "cloudfront:GetOriginAccessControl",
+        "cloudfront:DeleteOriginAccessControl",
+    ],
+    "aws:cloudfront/cachePolicy:CachePolicy": [
+        "cloudfront:CreateCachePolicy",
+        "cloudfront:GetCachePolicy",
+        "cloudfront:DeleteCachePolicy",
+    ],
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": [
+        "cloudfront:CreateResponseHeadersPolicy",
+        "cloudfront:GetResponseHeadersPolicy",
+        "cloudfront:DeleteResponseHeadersPolicy",
+    ],
+    "aws:cloudfront/distribution:Distribution": [
+        "cloudfront:CreateDistributionWithTags",
+        "cloudfront:GetDistribution",
+        "cloudfront:UpdateDistribution",
+        "cloudfront:DeleteDistribution",
+    ],
+    "aws:acm/certificate:Certificate": ["acm:RequestCertificate", "acm:DescribeCertificate", "acm:DeleteCertificate"],
+    "aws:acm/certificateValidation:CertificateValidation": ["acm:DescribeCertificate"],
+    "aws:route53/record:Record": [
+        "route53:ChangeResourceRecordSets",
+        "route53:ListResourceRecordSets",
+        "route53:GetChange",
+    ],
+}
+# The program's read-only lookups, which both roles run (preview and up).
+INVOKES = {
+    "aws:route53/getZone:getZone": ["route53:GetHostedZone"],
+    "aws:index/getCallerIdentity:getCallerIdentity": ["sts:GetCallerIdentity"],
+}
+# Actions that read a secret this stack holds: the function's environment (GITHUB_TOKEN), the API
+# key CloudFront sends, a secret store, or a Pulumi secrets provider's key.
+SECRET_READING = [
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "apigateway:GET",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "kms:Decrypt",
+    "s3:GetObject",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+]
+
+
+def policy(name: str) -> dict[str, Any]:
+    return json.loads((IAM / name).read_text())
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = document["Statement"]
+    return [{**s, "Action": _list(s["Action"]), "Resource": _list(s["Resource"])} for s in found]
+
+
+def _list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def grants(document: dict[str, Any], action: str, resource: str | None = None) -> bool:
+    """Whether an Allow statement names `action` (wildcards as IAM matches them), on `resource` if given."""
+    for statement in statements(document):
+        if statement["Effect"] != "Allow":
+            continue
+        if not any(fnmatchcase(action.lower(), pattern.lower()) for pattern in statement["Action"]):
+            continue
+        if resource is None or any(fnmatchcase(resource, pattern) for pattern in statement["Resource"]):
+            return True
+    return False
+
+
+def registered_types() -> set[str]:
+    return {r["type"] for config in CONFIGS for r in recording(config)["resources"] if r["type"].startswith("aws:")}
+
+
+def test_every_resource_type_the_program_registers_has_its_permissions():
+    deploy = policy("deploy-role-policy.json")
+    unknown = sorted(registered_types() - set(REQUIRED))
+    assert unknown == [], f"add each type's actions to iam/deploy-role-policy.json and to REQUIRED: {unknown}"
+    missing = [(t, a) for t in sorted(registered_types()) for a in REQUIRED[t] if not grants(deploy, a)]
+    assert missing == []
+
+
+def test_every_lookup_the_program_makes_is_granted_to_both_roles():
+    invokes = {token for config in CONFIGS for token in recording(config)["invokes"]}
+    assert invokes and invokes <= set(INVOKES), f"add the lookup's actions to both policies and INVOKES: {invokes}"
+    for name in ("deploy-role-policy.json", "preview-role-policy.json"):
+        assert all(grants(policy(name), a) for token in invokes for a in INVOKES[token]), name
+
+
+def test_deploy_role_is_scoped_to_the_stacks_own_names():
+    deploy = policy("deploy-role-policy.json")
+    for statement in statements(deploy):
+        assert statement["Effect"] == "Allow"
+        assert not any(a == "*" or a.endswith(":*") for a in statement["Action"]), statement["Sid"]
+        assert statement["Resource"] != ["*"] or statement["Action"] == ["sts:GetCallerIdentity"], statement["Sid"]
+    [pass_role] = [s for s in statements(deploy) if "iam:PassRole" in s["Action"]]
+    assert pass_role["Action"] == ["iam:PassRole"]
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+    assert not any(a.startswith("iam:") for s in statements(deploy) for a in s["Action"] if "role/" not in str(s))
+    # The names the program's resources get (Pulumi's auto-names) fall inside the scoped patterns...
+    names = recording("prod")["providerOutputs"]
+    role = f"arn:aws:iam::123456789012:role/{names['search-function-role']['id']}"
+    assert grants(deploy, "iam:PassRole", role) and grants(deploy, "iam:CreateRole", role)
+    assert grants(deploy, "lambda:UpdateFunctionCode", names["search-function"]["arn"])
+    assert grants(deploy, "logs:PutRetentionPolicy", names["search-function-logs"]["arn"])
+    assert grants(deploy, "s3:PutBucketPolicy", f"arn:aws:s3:::{names['site-bucket']['id']}")
+    # ...and other roles, functions and buckets of the account fall outside them.
+    assert not grants(deploy, "iam:PassRole", "arn:aws:iam::123456789012:role/Admin")
+    assert not grants(deploy, "iam:PutRolePolicy", "arn:aws:iam::123456789012:role/deploy-role")
+    assert not grants(deploy, "lambda:UpdateFunctionCode", "arn:aws:lambda:eu-west-1:123456789012:function:billing")
+    assert not grants(deploy, "s3:DeleteBucket", "arn:aws:s3:::company-backups")
+
+
+@pytest.mark.parametrize("action", SECRET_READING)
+def test_preview_role_reads_no_secret(action: str):
+    assert not grants(policy("preview-role-policy.json"), action)
+
+
+def test_preview_role_grants_only_what_preview_runs():
+    granted = {a for s in statements(policy("preview-role-policy.json")) for a in s["Action"]}
+    assert granted == {a for actions in INVOKES.values() for a in actions}
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("deploy-role-trust-policy.json", "repo:OWNER/REPO:environment:STACK"),
+        ("preview-role-trust-policy.json", "repo:OWNER/REPO:pull_request"),
+    ],
+)
+def test_trust_policies_admit_only_this_repository_through_github_oidc(name: str, subject: str):
+    [statement] = policy(name)["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"]["Federated"].endswith(":oidc-provider/token.actions.githubusercontent.com")
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": subject,
+        }
+    }
+
+
+def test_readme_points_at_the_policy_files_and_no_longer_at_read_only_access():
+    section = readme_section("CI/CD")
+    for name in sorted(p.name for p in IAM.glob("*.json")):
+        assert f"iam/{name}" in section, name
+    assert "ReadOnlyAccess` policy is enough" not in section  # what the README once advised
+    assert "not `ReadOnlyAccess`" in section and "lambda:GetFunctionConfiguration" in section
