@@ -4,12 +4,15 @@ import pulumi
 
 from infra.cdn import Cdn
 from infra.domain import Domain
+from infra.firewall import Firewall
+from infra.monitoring import Monitoring
 from infra.preflight import preflight
 from infra.search_api import SearchApi
 from infra.settings import DEFAULTS, ConfigError, load
 from infra.static_site import StaticSite
 
 config = pulumi.Config()
+region = pulumi.Config("aws").get("region") or "us-east-1"
 try:
     secret_keys = frozenset(key for key in DEFAULTS if pulumi.runtime.is_config_secret(config.full_key(key)))
     settings = load({key: config.get(key) for key in DEFAULTS}, secret_keys)
@@ -46,7 +49,10 @@ api = SearchApi(
     mcp_allowed_origins=settings.mcp_origins,
     throttle_rate_limit=settings.throttle_rate_limit,
     throttle_burst_limit=settings.throttle_burst_limit,
+    access_logs=settings.access_logs,
+    tracing=settings.tracing,
 )
+firewall = Firewall("waf", rate_limit=settings.waf_rate_limit) if settings.waf_enabled else None
 cdn = Cdn(
     "cdn",
     bucket_regional_domain_name=site.bucket.bucket_regional_domain_name,
@@ -57,6 +63,9 @@ cdn = Cdn(
     price_class=settings.price_class,
     domain=settings.domain,
     certificate_arn=domain.certificate_arn if domain else None,
+    web_acl_arn=firewall.web_acl.arn if firewall else None,
+    access_logs=settings.access_logs,
+    log_retention_days=settings.log_retention_days,
 )
 if domain:
     domain.point_at(cdn.distribution)
@@ -65,6 +74,18 @@ url = (
     f"https://{settings.domain}" if settings.domain else pulumi.Output.concat("https://", cdn.distribution.domain_name)
 )
 site.serve(cdn.distribution, base_url=url, contact_email=settings.contact_email)
+monitoring = (
+    Monitoring(
+        "ops",
+        alarm_email=settings.alarm_email,
+        region=region,
+        function_name=api.function.name,
+        log_group_name=api.log_group_name,
+        distribution_id=cdn.distribution.id,
+    )
+    if settings.alarm_email
+    else None
+)
 
 pulumi.export("url", url)
 pulumi.export("mcpUrl", pulumi.Output.concat(url, "/mcp"))
@@ -75,3 +96,5 @@ pulumi.export("distributionId", cdn.distribution.id)
 pulumi.export("bucketName", site.bucket.bucket)
 pulumi.export("functionName", api.function.name)
 pulumi.export("restApiId", api.rest_api.id)
+if monitoring:
+    pulumi.export("dashboardUrl", monitoring.dashboard_url)

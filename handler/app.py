@@ -250,6 +250,7 @@ def handler(event: object, context: object = None) -> Response:
         "upstream_status": outcome.upstream_status,
         "upstream_ms": outcome.upstream_ms,
         "rate_limit_remaining": outcome.rate_limit_remaining,
+        "token_refused": outcome.token_refused,
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
     log.info("request %s", " ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)

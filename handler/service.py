@@ -49,10 +49,11 @@ class Result:
 class Outcome:
     """What one request did, for the log line."""
 
-    __slots__ = ("cache", "rate_limit_remaining", "upstream_ms", "upstream_status")
+    __slots__ = ("cache", "rate_limit_remaining", "token_refused", "upstream_ms", "upstream_status")
 
     def __init__(self, cache: str = "NONE") -> None:
         self.cache = cache
+        self.token_refused: bool | None = None  # True when GitHub refused the configured token (the alarm's signal)
         self.upstream_status: int | None = None
         self.upstream_ms: float | None = None
         self.rate_limit_remaining: str | None = None
@@ -207,6 +208,8 @@ class SearchService:
             message = f"GitHub's rate limit was reached; retry in {wait} s"
             return self._stale(entry, Failure(429, "rate_limited", message, retry_after=wait))
         if reply.status in (401, 403):
+            if self.client.has_token:
+                outcome.token_refused = True
             refused = "GitHub refused the configured token" if self.client.has_token else "GitHub refused the request"
             raise Failure(502, "upstream_error", f"{refused} (HTTP {reply.status}); check the githubToken setting")
         return self._stale(entry, Failure(502, "upstream_error", f"GitHub answered HTTP {reply.status}"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
@@ -17,6 +19,7 @@ MIN_VIEWER_TLS = "TLSv1.2_2021"
 # The landing and legal pages need their own images and inline styles, nothing else.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 SITE_ORIGIN_ID, API_ORIGIN_ID = "site", "api"
+EDGE_REGION = "us-east-1"  # CloudFront's own region: its log delivery source lives there
 # Every verb reaches the function, so that POST or DELETE get its 405 in the API's JSON shape
 # rather than CloudFront's 403 page; only GET and HEAD answers are ever cached.
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
@@ -37,6 +40,9 @@ class Cdn(pulumi.ComponentResource):
         price_class: str,
         domain: str | None = None,
         certificate_arn: pulumi.Input[str] | None = None,
+        web_acl_arn: pulumi.Input[str] | None = None,
+        access_logs: bool = False,
+        log_retention_days: int = 14,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:cdn:Cdn", name, None, opts)
@@ -163,6 +169,73 @@ class Cdn(pulumi.ComponentResource):
             ],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=viewer_certificate,
+            web_acl_id=web_acl_arn,  # WAFv2 takes the web ACL's ARN here
             opts=child,
         )
+        if access_logs:
+            self._access_logs(name, log_retention_days)
         self.register_outputs({"distributionId": self.distribution.id, "domainName": self.distribution.domain_name})
+
+    def _access_logs(self, name: str, retention_days: int) -> None:
+        """Standard logging v2: the distribution's access logs, as JSON, to CloudWatch Logs.
+
+        The delivery source of a distribution must be in us-east-1, and so are its group and
+        destination.
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs", region=EDGE_REGION, retention_in_days=retention_days, opts=child
+        )
+        policy = aws.cloudwatch.LogResourcePolicy(
+            f"{name}-access-log-delivery",
+            region=EDGE_REGION,
+            policy_name=group.name.apply(lambda n: f"{n}-delivery"),
+            policy_document=group.arn.apply(log_delivery_policy),
+            opts=child,
+        )
+        source = aws.cloudwatch.LogDeliverySource(
+            f"{name}-access-log-source",
+            region=EDGE_REGION,
+            name=f"{name}-{pulumi.get_stack()}-access-logs",
+            log_type="ACCESS_LOGS",
+            resource_arn=self.distribution.arn,
+            opts=child,
+        )
+        destination = aws.cloudwatch.LogDeliveryDestination(
+            f"{name}-access-log-destination",
+            region=EDGE_REGION,
+            name=f"{name}-{pulumi.get_stack()}-access-logs",
+            output_format="json",
+            delivery_destination_configuration={"destination_resource_arn": group.arn},
+            opts=child,
+        )
+        aws.cloudwatch.LogDelivery(
+            f"{name}-access-log-delivery-link",
+            region=EDGE_REGION,
+            delivery_source_name=source.name,
+            delivery_destination_arn=destination.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+
+def log_delivery_policy(group_arn: str) -> str:
+    """Only the log delivery service, for this account, may write to the access log group."""
+    account = group_arn.split(":")[4]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "CloudFrontAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{group_arn.removesuffix(':*')}:log-stream:*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{EDGE_REGION}:{account}:*"},
+                    },
+                }
+            ],
+        }
+    )

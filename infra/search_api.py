@@ -16,6 +16,39 @@ ARCHITECTURE = "arm64"
 MEMORY_MB = 256  # one TLS connection and a JSON body; more memory buys a faster cold TLS handshake
 TIMEOUT_SECONDS = 20  # the client gives up after 3 s connect + 8 s read, so 504 comes first
 STAGE_NAME = "v1"
+# X-Ray takes no resource-level permissions: these two actions on "*" are what active tracing needs.
+TRACING_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"}
+        ],
+    }
+)
+APIGATEWAY_ASSUME_ROLE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+APIGATEWAY_LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+# One JSON line per request; sourceIp is CloudFront's edge, the viewer is in CloudFront's own log.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+        "responseLatency": "$context.responseLatency",
+        "errorMessage": "$context.error.message",
+        "userAgent": "$context.identity.userAgent",
+    }
+)
 
 
 def assume_role_policy() -> str:
@@ -57,16 +90,24 @@ class SearchApi(pulumi.ComponentResource):
         mcp_allowed_origins: tuple[str, ...],
         throttle_rate_limit: int,
         throttle_burst_limit: int,
+        access_logs: bool = False,
+        tracing: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:api:SearchApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         log_group = aws.cloudwatch.LogGroup(f"{name}-function-logs", retention_in_days=log_retention_days, opts=child)
+        self.log_group_name = log_group.name
         role = aws.iam.Role(f"{name}-function-role", assume_role_policy=assume_role_policy(), opts=child)
         role_policy = aws.iam.RolePolicy(
             f"{name}-function-logging", role=role.id, policy=log_group.arn.apply(logging_policy), opts=child
         )
+        function_policies: list[pulumi.Resource] = [log_group, role_policy]
+        if tracing:
+            function_policies.append(
+                aws.iam.RolePolicy(f"{name}-function-tracing", role=role.id, policy=TRACING_POLICY, opts=child)
+            )
 
         environment: dict[str, Any] = {
             "GITHUB_API_URL": github_api_url,
@@ -95,7 +136,8 @@ class SearchApi(pulumi.ComponentResource):
                 "system_log_level": "WARN",
             },
             description="GitHub repository search for AI assistants (REST and MCP)",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role_policy]),
+            tracing_config={"mode": "Active"} if tracing else None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=function_policies),
         )
 
         self.rest_api = aws.apigateway.RestApi(
@@ -144,8 +186,22 @@ class SearchApi(pulumi.ComponentResource):
             triggers={"redeployment": pulumi.Output.all(*ids).apply(lambda values: API.digest(*values))},
             opts=pulumi.ResourceOptions(parent=self, depends_on=routed),
         )
+        stage_logs: list[pulumi.Resource] = []
+        access_log_settings: aws.apigateway.StageAccessLogSettingsArgsDict | None = None
+        if access_logs:
+            access_log_group = aws.cloudwatch.LogGroup(
+                f"{name}-access-logs", retention_in_days=log_retention_days, opts=child
+            )
+            access_log_settings = {"destination_arn": access_log_group.arn, "format": ACCESS_LOG_FORMAT}
+            stage_logs = [access_log_group, self._cloudwatch_role(name)]
         self.stage = aws.apigateway.Stage(
-            f"{name}-stage", rest_api=self.rest_api.id, deployment=deployment.id, stage_name=STAGE_NAME, opts=child
+            f"{name}-stage",
+            rest_api=self.rest_api.id,
+            deployment=deployment.id,
+            stage_name=STAGE_NAME,
+            access_log_settings=access_log_settings,
+            xray_tracing_enabled=tracing or None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=stage_logs),
         )
 
         self.api_key = aws.apigateway.ApiKey(
@@ -170,6 +226,28 @@ class SearchApi(pulumi.ComponentResource):
         self.origin_path = f"/{STAGE_NAME}"
         self.api_key_value: pulumi.Output[str] = pulumi.Output.secret(self.api_key.value)
         self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})
+
+    def _cloudwatch_role(self, name: str) -> aws.apigateway.Account:
+        """API Gateway's CloudWatch role: one setting for the whole region and account.
+
+        Kept on destroy, with its role, so that no other API of the account is left pointing at a
+        deleted role (or losing logging it had before this stack).
+        """
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        role = aws.iam.Role(
+            f"{name}-apigateway-logs-role",
+            description="Lets API Gateway write access logs to CloudWatch Logs (region-wide account setting)",
+            assume_role_policy=APIGATEWAY_ASSUME_ROLE,
+            opts=kept,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-apigateway-logs-policy", role=role.name, policy_arn=APIGATEWAY_LOGS_POLICY, opts=kept
+        )
+        return aws.apigateway.Account(
+            f"{name}-apigateway-account",
+            cloudwatch_role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[attachment]),
+        )
 
     def _route(
         self, name: str, route: Route, resource: aws.apigateway.Resource, child: pulumi.ResourceOptions

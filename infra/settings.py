@@ -54,7 +54,14 @@ DEFAULTS: dict[str, str] = {
     "contactEmail": "",
     "priceClass": "PriceClass_100",
     "mcpAllowedOrigins": "",
+    "alarmEmail": "",
+    "wafEnabled": "false",
+    "wafRateLimit": "300",
+    "accessLogs": "false",
+    "tracing": "false",
 }
+# WAF counts requests per client IP over 5 minutes; it accepts 10 to 2 billion.
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
@@ -83,6 +90,12 @@ class Settings:
     contact_email: str | None
     price_class: str
     mcp_allowed_origins: tuple[str, ...] = ()
+    # Operations: each off by default, so a stack at rest costs nothing more.
+    alarm_email: str | None = None
+    waf_enabled: bool = False
+    waf_rate_limit: int = 300
+    access_logs: bool = False
+    tracing: bool = False
 
     @property
     def mcp_origins(self) -> tuple[str, ...]:
@@ -119,6 +132,20 @@ def valid_host_name(name: str) -> bool:
         and all(_HOST_LABEL.match(label) for label in labels)
         and not labels[-1].isdigit()
     )
+
+
+def _email(raw: Mapping[str, str], key: str) -> str | None:
+    email = raw[key].strip() or None
+    if email is not None and not _EMAIL.match(email):
+        raise ConfigError(key, f"{email!r} is not an email address", _set(key, "ops@example.com"))
+    return email
+
+
+def _flag(raw: Mapping[str, str], key: str) -> bool:
+    value = raw[key].strip().lower()
+    if value not in ("true", "false"):
+        raise ConfigError(key, f"must be true or false, got {raw[key]!r}", _set(key, "true"))
+    return value == "true"
 
 
 def _origins(value: str) -> tuple[str, ...]:
@@ -200,10 +227,6 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
             "pulumi config set githubApiUrl https://github.example.com/api/v3",
         )
 
-    email = raw["contactEmail"].strip() or None
-    if email is not None and not _EMAIL.match(email):
-        raise ConfigError("contactEmail", f"{email!r} is not an email address", _set("contactEmail", "ops@example.com"))
-
     price_class = raw["priceClass"].strip()
     if price_class not in PRICE_CLASSES:
         raise ConfigError(
@@ -232,7 +255,17 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
             lambda n: n in LOG_RETENTION_DAYS,
             "a retention CloudWatch Logs accepts (" + ", ".join(map(str, LOG_RETENTION_DAYS)) + ")",
         ),
-        contact_email=email,
+        contact_email=_email(raw, "contactEmail"),
         price_class=price_class,
         mcp_allowed_origins=_origins(raw["mcpAllowedOrigins"]),
+        alarm_email=_email(raw, "alarmEmail"),
+        waf_enabled=_flag(raw, "wafEnabled"),
+        waf_rate_limit=_positive_int(
+            raw,
+            "wafRateLimit",
+            lambda n: WAF_RATE_LIMIT_RANGE[0] <= n <= WAF_RATE_LIMIT_RANGE[1],
+            f"requests per client IP per 5 minutes, at least {WAF_RATE_LIMIT_RANGE[0]}",
+        ),
+        access_logs=_flag(raw, "accessLogs"),
+        tracing=_flag(raw, "tracing"),
     )

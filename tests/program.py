@@ -12,11 +12,14 @@ from tests.conftest import TOKEN
 from tools.synth import ROOT
 
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
-# The three configurations the issue names: nothing set, everything set, domain without ARN.
+# Nothing set; a domain with everything; a domain without a certificate ARN; and "hardened": prod
+# with every operations switch on (alarms, WAF, access logs, tracing).
+HARDENED = (("alarmEmail", "ops@example.com"), ("wafEnabled", "true"), ("accessLogs", "true"), ("tracing", "true"))
 CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {
     "dev": ("dev", (), ()),
     "prod": ("prod", (), (("githubToken", TOKEN),)),
     "domain-without-arn": ("prod", (("acmCertificateArn", ""),), (("githubToken", TOKEN),)),
+    "hardened": ("prod", HARDENED, (("githubToken", TOKEN),)),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -112,9 +114,11 @@ def test_bad_config_fails_before_any_resource(case: str):
 def test_project_file_declares_exactly_the_program_keys_and_defaults():
     assert set(PROJECT_CONFIG) == set(DEFAULTS)
     for key, spec in PROJECT_CONFIG.items():
-        assert str(spec["default"]) == DEFAULTS[key], key
+        default = spec["default"]
+        assert (json.dumps(default) if isinstance(default, bool) else str(default)) == DEFAULTS[key], key
         assert spec["description"]
-        assert spec["type"] == ("integer" if DEFAULTS[key].isdigit() else "string"), key
+        kind = "boolean" if DEFAULTS[key] in ("true", "false") else "integer" if DEFAULTS[key].isdigit() else "string"
+        assert spec["type"] == kind, key
 
 
 def test_project_defaults_load_and_are_the_documented_ones():

@@ -31,7 +31,10 @@ COMPONENTS = {
     "github-search:api:SearchApi",
     "github-search:cdn:Cdn",
     "github-search:dns:Domain",
+    "github-search:ops:Monitoring",
+    "github-search:waf:Firewall",
 }
+OPTIONAL_COMPONENTS = {"github-search:dns:Domain", "github-search:ops:Monitoring", "github-search:waf:Firewall"}
 
 
 @pytest.fixture(params=ALL)
@@ -96,8 +99,10 @@ def test_every_resource_belongs_to_a_component(graph: Graph):
 
 
 def test_domain_component_only_with_domain(dev: Graph, prod: Graph):
-    assert {r["type"] for r in dev.resources} & COMPONENTS == COMPONENTS - {"github-search:dns:Domain"}
-    assert {r["type"] for r in prod.resources} & COMPONENTS == COMPONENTS
+    assert {r["type"] for r in dev.resources} & COMPONENTS == COMPONENTS - OPTIONAL_COMPONENTS
+    assert {r["type"] for r in prod.resources} & COMPONENTS == COMPONENTS - OPTIONAL_COMPONENTS | {
+        "github-search:dns:Domain"
+    }
 
 
 # -- S3 (S3.2, S3.3, S3.5, S3.6, S3.8, S3.12, S3.13) ----------------------------------------------
@@ -239,10 +244,12 @@ def test_function_environment(dev: Graph, prod: Graph):
 
 
 def test_role_has_least_privilege(graph: Graph):
-    trust = json.loads(graph.inputs("aws:iam/role:Role")["assumeRolePolicy"])
+    role = unwrap(by_name(graph, "search-function-role")["inputs"])
+    trust = json.loads(role["assumeRolePolicy"])
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
-    assert not graph.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    policy = json.loads(graph.inputs("aws:iam/rolePolicy:RolePolicy")["policy"])
+    attached = {unwrap(a["inputs"])["role"] for a in graph.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    assert provider_output(graph, "search-function-role", "name") not in attached  # no managed policy on it
+    policy = json.loads(unwrap(by_name(graph, "search-function-logging")["inputs"])["policy"])
     log_group_arn = provider_output(graph, "search-function-logs", "arn")
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
@@ -539,7 +546,7 @@ def test_outputs(graph: Graph):
         "bucketName",
         "functionName",
         "restApiId",
-    }
+    } | ({"dashboardUrl"} if graph.all("github-search:ops:Monitoring") else set())
     assert not any(o["secret"] for o in outputs.values())
     url = outputs["url"]["value"]
     assert outputs["searchUrl"]["value"] == f"{url}/api/search"

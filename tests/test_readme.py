@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
@@ -22,7 +23,11 @@ def readme_table() -> dict[str, tuple[str, str]]:
 
 def test_config_table_matches_project_file():
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    assert readme_table() == {key: (spec["type"], str(spec["default"])) for key, spec in declared.items()}
+
+    def shown(default: object) -> str:
+        return json.dumps(default) if isinstance(default, bool) else str(default)
+
+    assert readme_table() == {key: (spec["type"], shown(spec["default"])) for key, spec in declared.items()}
 
 
 def test_quick_start_has_exactly_the_two_commands():

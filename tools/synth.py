@@ -27,6 +27,8 @@ PROJECT = "github-search-plugin"
 SECRET = "[secret]"
 ACCOUNT = "123456789012"
 CERTIFICATE_ID = "11111111-2222-3333-4444-555555555555"
+WEB_ACL_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 MOCK_API_KEY = "MOCK0API0KEY0VALUE0000000000000000000000"  # the provider marks an API key's value secret
 # What the read-only lookups find in the mocked account: the zone Pulumi.prod.yaml names, public.
 ZONES = {"Z0123456789EXAMPLE000": ("example.com.", False)}
@@ -75,7 +77,9 @@ def stack_config(
     values: dict[str, str] = {}
     for key, spec in (project.get("config") or {}).items():
         if isinstance(spec, dict) and "default" in spec:
-            values[f"{PROJECT}:{key}"] = str(spec["default"])
+            default = spec["default"]
+            # The CLI hands booleans to the program as JSON text: true, false.
+            values[f"{PROJECT}:{key}"] = json.dumps(default) if isinstance(default, bool) else str(default)
     stack_file = ROOT / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
         for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
@@ -85,57 +89,83 @@ def stack_config(
     return values, [k if ":" in k else f"{PROJECT}:{k}" for k in secrets]
 
 
-def mock_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
-    """Plausible provider outputs, so the program's applies see realistic values."""
-    physical = f"{name}-0a1b2c3"
-    out: dict[str, Any] = {}
-    if typ == "aws:s3/bucket:Bucket":
-        out = {
+# Fixed physical ids, for resources whose id is not their name.
+FIXED_IDS = {
+    "aws:cloudfront/distribution:Distribution": "E2EXAMPLE0DIST",
+    "aws:apigateway/restApi:RestApi": "a1b2c3d4e5",
+    "aws:kms/key:Key": KEY_ID,
+}
+
+
+def _certificate(domain: str, where: str) -> dict[str, Any]:
+    return {
+        "arn": f"arn:aws:acm:{where}:{ACCOUNT}:certificate/{CERTIFICATE_ID}",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_0123abcd.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": "_4567efgh.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _outputs(typ: str, physical: str, inputs: dict[str, Any], where: str) -> dict[str, Any]:
+    """What AWS reports back for one resource type (only the fields the program reads)."""
+    lambda_arn = f"arn:aws:lambda:{where}:{ACCOUNT}:function:{physical}"
+    by_type: dict[str, Any] = {
+        "aws:s3/bucket:Bucket": lambda: {
             "bucket": physical,
             "arn": f"arn:aws:s3:::{physical}",
-            "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com",
-        }
-    elif typ == "aws:cloudfront/distribution:Distribution":
-        physical = "E2EXAMPLE0DIST"
-        out = {
+            "bucketRegionalDomainName": f"{physical}.s3.{where}.amazonaws.com",
+        },
+        "aws:cloudfront/distribution:Distribution": lambda: {
             "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{physical}",
             "domainName": "d111111abcdef8.cloudfront.net",
             "hostedZoneId": "Z2FDTNDATAQYW2",
-        }
-    elif typ == "aws:apigateway/restApi:RestApi":
-        physical = "a1b2c3d4e5"
-        out = {"rootResourceId": "r00tr3s0ur", "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{physical}"}
-    elif typ == "aws:apigateway/stage:Stage":
-        out = {"invokeUrl": f"https://a1b2c3d4e5.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}"}
-    elif typ == "aws:lambda/function:Function":
-        arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{physical}"
-        out = {
-            "arn": arn,
+        },
+        "aws:apigateway/restApi:RestApi": lambda: {
+            "rootResourceId": "r00tr3s0ur",
+            "executionArn": f"arn:aws:execute-api:{where}:{ACCOUNT}:{physical}",
+        },
+        "aws:apigateway/stage:Stage": lambda: {
+            "invokeUrl": f"https://a1b2c3d4e5.execute-api.{where}.amazonaws.com/{inputs.get('stageName')}"
+        },
+        "aws:lambda/function:Function": lambda: {
+            "arn": lambda_arn,
             "name": physical,
-            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
-        }
-    elif typ == "aws:cloudwatch/logGroup:LogGroup":
-        out = {"name": physical, "arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{physical}"}
-    elif typ == "aws:iam/role:Role":
-        out = {"arn": f"arn:aws:iam::{ACCOUNT}:role/{physical}", "name": physical}
-    elif typ == "aws:apigateway/apiKey:ApiKey":
-        out = {"value": MOCK_API_KEY}
-    elif typ == "aws:acm/certificate:Certificate":
-        domain = inputs.get("domainName", "")
-        out = {
-            "arn": f"arn:aws:acm:{inputs.get('region', region)}:{ACCOUNT}:certificate/{CERTIFICATE_ID}",
-            "domainValidationOptions": [
-                {
-                    "domainName": domain,
-                    "resourceRecordName": f"_0123abcd.{domain}.",
-                    "resourceRecordType": "CNAME",
-                    "resourceRecordValue": "_4567efgh.acm-validations.aws.",
-                }
-            ],
-        }
-    elif typ == "aws:route53/record:Record":
-        out = {"fqdn": inputs.get("name")}
-    return physical, {**inputs, **out}
+            "invokeArn": f"arn:aws:apigateway:{where}:lambda:path/2015-03-31/functions/{lambda_arn}/invocations",
+        },
+        "aws:cloudwatch/logGroup:LogGroup": lambda: {
+            "name": physical,
+            "arn": f"arn:aws:logs:{where}:{ACCOUNT}:log-group:{physical}",
+        },
+        "aws:wafv2/webAcl:WebAcl": lambda: {
+            "arn": f"arn:aws:wafv2:{where}:{ACCOUNT}:global/webacl/{physical}/{WEB_ACL_ID}"
+        },
+        "aws:kms/key:Key": lambda: {"arn": f"arn:aws:kms:{where}:{ACCOUNT}:key/{physical}", "keyId": physical},
+        "aws:sns/topic:Topic": lambda: {"arn": f"arn:aws:sns:{where}:{ACCOUNT}:{physical}", "name": physical},
+        "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": lambda: {
+            "arn": f"arn:aws:logs:{where}:{ACCOUNT}:delivery-destination:{inputs.get('name')}"
+        },
+        "aws:cloudwatch/logDeliverySource:LogDeliverySource": lambda: {
+            "arn": f"arn:aws:logs:{where}:{ACCOUNT}:delivery-source:{inputs.get('name')}"
+        },
+        "aws:iam/role:Role": lambda: {"arn": f"arn:aws:iam::{ACCOUNT}:role/{physical}", "name": physical},
+        "aws:apigateway/apiKey:ApiKey": lambda: {"value": MOCK_API_KEY},
+        "aws:acm/certificate:Certificate": lambda: _certificate(inputs.get("domainName", ""), where),
+        "aws:route53/record:Record": lambda: {"fqdn": inputs.get("name")},
+    }
+    make = by_type.get(typ)
+    return dict(make()) if make is not None else {}
+
+
+def mock_outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    """Plausible provider outputs, so the program's applies see realistic values."""
+    physical = FIXED_IDS.get(typ, f"{name}-0a1b2c3")
+    where = inputs.get("region") or region  # pulumi-aws 7: a resource may name its own region
+    return physical, {**inputs, **_outputs(typ, physical, inputs, where)}
 
 
 def _plain(value: Any, redact: frozenset[str] = frozenset()) -> Any:
@@ -198,6 +228,7 @@ def synth(
                         "parentUrn": request.parent,
                         "dependencyUrns": list(request.dependencies),
                         "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+                        "retainOnDelete": bool(request.retainOnDelete),
                         "inputs": rpc.deserialize_properties(request.object, keep_unknowns=True),
                         "urn": self.make_urn(request.parent, request.type, request.name),
                     }
@@ -262,6 +293,7 @@ def synth(
             "parent": by_urn.get(r["parentUrn"]),
             "dependsOn": sorted({by_urn[u] for u in r["dependencyUrns"] if u in by_urn}),
             "additionalSecretOutputs": r["additionalSecretOutputs"],
+            **({"retainOnDelete": True} if r["retainOnDelete"] else {}),
             "inputs": {k: v for k, v in r["inputs"].items() if k != "__defaults"},
         }
         for r in registrations

@@ -1,0 +1,355 @@
+"""Alarms that say what broke and what to do, a dashboard, and the topics they notify.
+
+Created only with `alarmEmail`. An alarm can notify only a topic in its own region, and
+CloudFront's metrics live in us-east-1, so a stack elsewhere gets a second topic there (and a
+second confirmation email). Topics are encrypted with a key of the stack's own: CloudWatch
+alarms cannot publish to a topic encrypted with the AWS-managed SNS key, whose policy cannot
+grant them the key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+EDGE_REGION = "us-east-1"  # where CloudFront publishes its metrics (dimension Region=Global)
+PERIOD_SECONDS = 300
+RATE_LIMITED_PERCENT = 20  # a fifth of searches refused: users notice; a few 429s at a burst do not matter
+EDGE_5XX_PERCENT = 5
+AVERAGE = {"stat": "Average"}
+
+
+@dataclass(frozen=True)
+class LogMetric:
+    """A count the function's JSON log lines yield, through a metric filter."""
+
+    name: str
+    pattern: str  # CloudWatch Logs filter pattern syntax, over the fields app.handler logs
+
+
+TOKEN_REFUSED = LogMetric("TokenRefused", "{ $.token_refused IS TRUE }")
+REQUESTS = LogMetric("Requests", "{ $.status >= 100 }")
+RATE_LIMITED = LogMetric("RateLimited", "{ $.status = 429 }")
+LOG_METRICS = (TOKEN_REFUSED, REQUESTS, RATE_LIMITED)
+
+REFUSED_HELP = (
+    "GitHub refused the stack's token (401/403): every search now fails with 502. The fine-grained token "
+    "has most likely expired (they last a year at most) or was revoked. Create a new one with no "
+    "repository permissions, then: pulumi config set --secret githubToken <token> && pulumi up"
+)
+RATE_LIMITED_HELP = (
+    f"More than {RATE_LIMITED_PERCENT}% of requests in 5 minutes were answered 429. GitHub's search limit "
+    "(30/min with a token, 10 without) is shared by every user of the stack, or the usage plan throttled. "
+    "Check that githubToken is set, raise cacheTtlSeconds, and look for one client hammering the API "
+    "(the dashboard; wafEnabled limits each IP)."
+)
+FUNCTION_ERRORS_HELP = (
+    "The function failed or was throttled: it answers every request itself, so an error here is a crash, a "
+    "timeout or exhausted concurrency, and users get API Gateway's 5xx. Read the function's log group "
+    "around the alarm's time; for throttles, check the account's Lambda concurrency."
+)
+EDGE_5XX_HELP = (
+    f"More than {EDGE_5XX_PERCENT}% of CloudFront's answers were 5xx: GitHub failing or refusing the token "
+    "(502, see the token alarm), GitHub too slow (504), or the API or function down. Run "
+    "make smoke URL=<url> and read the function's log group."
+)
+
+
+def metric_query(
+    id_: str, namespace: str, metric: str, dimensions: dict[str, pulumi.Input[str]] | None = None
+) -> aws.cloudwatch.MetricAlarmMetricQueryArgsDict:
+    return {
+        "id": id_,
+        "return_data": False,
+        "metric": {
+            "namespace": namespace,
+            "metric_name": metric,
+            "period": PERIOD_SECONDS,
+            "stat": "Sum",
+            "dimensions": dimensions,
+        },
+    }
+
+
+class Monitoring(pulumi.ComponentResource):
+    dashboard_url: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        alarm_email: str,
+        region: str,
+        function_name: pulumi.Input[str],
+        log_group_name: pulumi.Input[str],
+        distribution_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("github-search:ops:Monitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = f"GitHubSearch/{pulumi.get_stack()}"
+        account = aws.get_caller_identity_output().account_id
+
+        topic = self._topic(f"{name}-alarms", alarm_email, None, account)
+        edge_topic = (
+            topic if region == EDGE_REGION else self._topic(f"{name}-edge-alarms", alarm_email, EDGE_REGION, account)
+        )
+
+        for metric in LOG_METRICS:
+            aws.cloudwatch.LogMetricFilter(
+                f"{name}-{metric.name.lower()}",
+                log_group_name=log_group_name,
+                pattern=metric.pattern,
+                metric_transformation={"name": metric.name, "namespace": namespace, "value": "1", "unit": "Count"},
+                opts=child,
+            )
+        actions = [topic.arn]
+        quiet = "notBreaching"  # no traffic is not an outage
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-token-refused",
+            alarm_description=REFUSED_HELP,
+            namespace=namespace,
+            metric_name=TOKEN_REFUSED.name,
+            statistic="Sum",
+            period=PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            alarm_actions=actions,
+            ok_actions=actions,
+            treat_missing_data=quiet,
+            opts=child,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-rate-limited",
+            alarm_description=RATE_LIMITED_HELP,
+            metric_queries=[
+                metric_query("limited", namespace, RATE_LIMITED.name),
+                metric_query("requests", namespace, REQUESTS.name),
+                {
+                    "id": "share",
+                    "expression": "IF(requests > 0, 100 * limited / requests, 0)",
+                    "label": "Share of requests answered 429 (%)",
+                    "return_data": True,
+                },
+            ],
+            evaluation_periods=1,
+            threshold=RATE_LIMITED_PERCENT,
+            comparison_operator="GreaterThanThreshold",
+            alarm_actions=actions,
+            ok_actions=actions,
+            treat_missing_data=quiet,
+            opts=child,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-function-errors",
+            alarm_description=FUNCTION_ERRORS_HELP,
+            metric_queries=[
+                metric_query("errors", "AWS/Lambda", "Errors", {"FunctionName": function_name}),
+                metric_query("throttles", "AWS/Lambda", "Throttles", {"FunctionName": function_name}),
+                {
+                    "id": "failed",
+                    "expression": "errors + throttles",
+                    "label": "Errors and throttles",
+                    "return_data": True,
+                },
+            ],
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            alarm_actions=actions,
+            ok_actions=actions,
+            treat_missing_data=quiet,
+            opts=child,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-edge-5xx",
+            region=EDGE_REGION,
+            alarm_description=EDGE_5XX_HELP,
+            namespace="AWS/CloudFront",
+            metric_name="5xxErrorRate",
+            dimensions={"DistributionId": distribution_id, "Region": "Global"},
+            statistic="Average",
+            period=PERIOD_SECONDS,
+            evaluation_periods=2,  # two bad 5-minute windows in a row, not one blip
+            threshold=EDGE_5XX_PERCENT,
+            comparison_operator="GreaterThanThreshold",
+            alarm_actions=[edge_topic.arn],
+            ok_actions=[edge_topic.arn],
+            treat_missing_data=quiet,
+            opts=child,
+        )
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"github-search-{pulumi.get_stack()}",
+            dashboard_body=pulumi.Output.all(function_name, log_group_name, distribution_id).apply(
+                lambda args: dashboard_body(namespace, region, *args)
+            ),
+            opts=child,
+        )
+        self.dashboard_url = dashboard.dashboard_name.apply(
+            lambda n: (
+                f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{n}"
+            )
+        )
+        self.register_outputs({"dashboardUrl": self.dashboard_url})
+
+    def _topic(self, name: str, email: str, region: str | None, account: pulumi.Output[str]) -> aws.sns.Topic:
+        """An encrypted topic that the account's alarms may publish to, with the email subscribed."""
+        child = pulumi.ResourceOptions(parent=self)
+        key = aws.kms.Key(
+            f"{name}-key",
+            region=region,
+            description="Encrypts the GitHub search alarm topic; CloudWatch alarms may use it to publish",
+            enable_key_rotation=True,
+            deletion_window_in_days=7,
+            policy=account.apply(topic_key_policy),
+            opts=child,
+        )
+        topic = aws.sns.Topic(f"{name}", region=region, kms_master_key_id=key.id, opts=child)
+        aws.sns.TopicSubscription(
+            f"{name}-email", region=region, topic=topic.arn, protocol="email", endpoint=email, opts=child
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-policy",
+            region=region,
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, account).apply(lambda args: topic_policy(*args)),
+            opts=child,
+        )
+        return topic
+
+
+def topic_key_policy(account: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                },
+            ],
+        }
+    )
+
+
+def topic_policy(topic_arn: str, account: str) -> str:
+    """Only this account's alarms, and its owner, may publish."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{account}:alarm:*"}},
+                },
+                {
+                    "Sid": "OwnerManages",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes"],
+                    "Resource": topic_arn,
+                },
+                {
+                    "Sid": "TlsOnly",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )
+
+
+def dashboard_body(namespace: str, region: str, function_name: str, log_group: str, distribution_id: str) -> str:
+    """Requests, cache outcomes, upstream status and latency, and the edge, on one page."""
+
+    def metrics(title: str, lines: list[list[object]], widget_region: str = region) -> dict[str, object]:
+        return {
+            "type": "metric",
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": title,
+                "region": widget_region,
+                "stat": "Sum",
+                "period": PERIOD_SECONDS,
+                "metrics": lines,
+            },
+        }
+
+    def logs(title: str, query: str) -> dict[str, object]:
+        # Logs Insights: costs only when the dashboard is viewed (per GB scanned).
+        source = f"SOURCE '{log_group}' | "
+        return {
+            "type": "log",
+            "width": 12,
+            "height": 6,
+            "properties": {"title": title, "region": region, "view": "timeSeries", "query": source + query},
+        }
+
+    widgets = [
+        metrics(
+            "Requests and refusals",
+            [
+                [namespace, REQUESTS.name, {"label": "requests"}],
+                [namespace, RATE_LIMITED.name, {"label": "429 rate limited"}],
+                [namespace, TOKEN_REFUSED.name, {"label": "token refused"}],
+            ],
+        ),
+        logs("Cache outcomes (X-Search-Cache)", "filter ispresent(cache) | stats count(*) by cache, bin(5m)"),
+        logs(
+            "GitHub answers by status",
+            "filter ispresent(upstream_status) | stats count(*) by upstream_status, bin(5m)",
+        ),
+        logs(
+            "GitHub latency (ms)",
+            "filter ispresent(upstream_ms) | stats avg(upstream_ms), pct(upstream_ms, 99) by bin(5m)",
+        ),
+        metrics(
+            "Function",
+            [
+                ["AWS/Lambda", "Invocations", "FunctionName", function_name],
+                ["AWS/Lambda", "Errors", "FunctionName", function_name],
+                ["AWS/Lambda", "Throttles", "FunctionName", function_name],
+            ],
+        ),
+        metrics(
+            "Edge (CloudFront)",
+            [
+                ["AWS/CloudFront", "Requests", "DistributionId", distribution_id, "Region", "Global"],
+                [
+                    "AWS/CloudFront",
+                    "5xxErrorRate",
+                    "DistributionId",
+                    distribution_id,
+                    "Region",
+                    "Global",
+                    {"stat": "Average"},
+                ],
+            ],
+            EDGE_REGION,
+        ),
+    ]
+    return json.dumps({"widgets": widgets})

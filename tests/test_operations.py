@@ -1,0 +1,352 @@
+"""Operations: alarms that say what broke, and WAF, access logs and tracing, each switched on by
+config and absent by default. Asserted on the mocked graph; the metric filters are checked against
+the log line the function really writes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import app
+import pytest
+
+from infra.firewall import MANAGED_RULE_GROUPS, RATE_LIMITED_BODY
+from infra.monitoring import LOG_METRICS, RATE_LIMITED, REQUESTS, TOKEN_REFUSED
+from tests.conftest import TOKEN, event
+from tests.contract import error_codes_in_spec, schema_errors
+from tests.program import HARDENED, Graph, recording, synth, unwrap
+from tools.fake_github import Answer, FakeGitHub
+
+SECRET = (("githubToken", TOKEN),)
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+OPS_TYPES = {
+    "github-search:ops:Monitoring",
+    "github-search:waf:Firewall",
+    ALARM,
+    TOPIC,
+    WEB_ACL,
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:kms/key:Key",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+    "aws:cloudwatch/dashboard:Dashboard",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+    "aws:cloudwatch/logDelivery:LogDelivery",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    "aws:apigateway/account:Account",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+}
+
+
+def graph(stack: str = "dev", *switches: tuple[str, str]) -> Graph:
+    rec = synth(stack, tuple(switches), SECRET)["raw"]
+    assert rec["error"] is None, rec["error"]
+    return Graph(rec)
+
+
+def types(g: Graph) -> set[str]:
+    return {r["type"] for r in g.resources}
+
+
+def named(g: Graph, name: str) -> dict[str, Any]:
+    [found] = [r for r in g.resources if r["name"] == name]
+    return found
+
+
+def inputs(g: Graph, name: str) -> dict[str, Any]:
+    return unwrap(named(g, name)["inputs"])
+
+
+def output(g: Graph, name: str, key: str) -> Any:
+    return g.rec["providerOutputs"][name][key]
+
+
+# -- off by default, and each switch alone adds only its own resources ---------------------------
+
+
+def test_defaults_register_none_of_it():
+    for config in ("dev", "prod"):
+        assert types(Graph(recording(config))) & OPS_TYPES == set(), config
+
+
+@pytest.mark.parametrize(
+    ("switch", "adds"),
+    [
+        (("wafEnabled", "true"), {"github-search:waf:Firewall", WEB_ACL}),
+        (
+            ("accessLogs", "true"),
+            {
+                "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+                "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+                "aws:cloudwatch/logDelivery:LogDelivery",
+                "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+                "aws:apigateway/account:Account",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            },
+        ),
+        (("tracing", "true"), set()),  # settings on the function, the stage and a role policy
+        (
+            ("alarmEmail", "ops@example.com"),
+            {
+                "github-search:ops:Monitoring",
+                ALARM,
+                TOPIC,
+                "aws:sns/topicSubscription:TopicSubscription",
+                "aws:sns/topicPolicy:TopicPolicy",
+                "aws:kms/key:Key",
+                "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+                "aws:cloudwatch/dashboard:Dashboard",
+            },
+        ),
+    ],
+    ids=["waf", "access-logs", "tracing", "alarms"],
+)
+def test_each_switch_alone_adds_only_its_own_types(switch: tuple[str, str], adds: set[str]):
+    base = graph("dev")
+    switched = graph("dev", switch)
+    assert types(switched) - types(base) == adds
+    assert types(switched) & OPS_TYPES == adds
+
+
+# -- alarms -----------------------------------------------------------------------------------
+
+
+def alarms(g: Graph) -> dict[str, dict[str, Any]]:
+    return {r["name"]: unwrap(r["inputs"]) for r in g.all(ALARM)}
+
+
+def test_alarms_notify_an_encrypted_topic_in_their_own_region():
+    elsewhere = graph("prod", ("alarmEmail", "ops@example.com"))  # eu-west-1
+    topics = {r["name"]: unwrap(r["inputs"]) for r in elsewhere.all(TOPIC)}
+    assert {name: t.get("region") for name, t in topics.items()} == {"ops-alarms": None, "ops-edge-alarms": "us-east-1"}
+    for name, topic in topics.items():
+        key = inputs(elsewhere, f"{name}-key")
+        assert topic["kmsMasterKeyId"] == output(elsewhere, f"{name}-key", "keyId") and key.get("region") == topic.get(
+            "region"
+        )
+        assert key["enableKeyRotation"] is True
+        granted = json.loads(key["policy"])["Statement"]
+        assert any(
+            s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in granted
+        )  # alias/aws/sns would not
+        subscription = inputs(elsewhere, f"{name}-email")
+        assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")
+    regional_topic, edge_topic = output(elsewhere, "ops-alarms", "arn"), output(elsewhere, "ops-edge-alarms", "arn")
+    for name, alarm in alarms(elsewhere).items():
+        expected = edge_topic if name == "ops-edge-5xx" else regional_topic
+        assert alarm["alarmActions"] == [expected] == alarm["okActions"], name
+        assert alarm.get("region") == ("us-east-1" if name == "ops-edge-5xx" else None), name
+        assert alarm["treatMissingData"] == "notBreaching", name
+    same_region = graph("dev", ("alarmEmail", "ops@example.com"))  # us-east-1: one topic serves all
+    assert len(same_region.all(TOPIC)) == 1
+
+
+def test_each_alarm_says_what_happened_and_what_to_do():
+    found = alarms(Graph(recording("hardened")))
+    assert set(found) == {"ops-token-refused", "ops-rate-limited", "ops-function-errors", "ops-edge-5xx"}
+    assert "pulumi config set --secret githubToken" in found["ops-token-refused"]["alarmDescription"]
+    assert "expired" in found["ops-token-refused"]["alarmDescription"]
+    assert "cacheTtlSeconds" in found["ops-rate-limited"]["alarmDescription"]
+    assert "log group" in found["ops-function-errors"]["alarmDescription"]
+    assert "make smoke" in found["ops-edge-5xx"]["alarmDescription"]
+
+
+def test_edge_alarm_reads_cloudfront_where_it_publishes():
+    g = Graph(recording("hardened"))
+    edge = alarms(g)["ops-edge-5xx"]
+    assert (edge["namespace"], edge["metricName"], edge["region"]) == ("AWS/CloudFront", "5xxErrorRate", "us-east-1")
+    assert edge["dimensions"] == {"DistributionId": g.outputs["distributionId"], "Region": "Global"}
+
+
+def test_rate_limited_alarm_is_a_share_of_requests():
+    g = Graph(recording("hardened"))
+    queries = {q["id"]: q for q in alarms(g)["ops-rate-limited"]["metricQueries"]}
+    assert queries["limited"]["metric"]["metricName"] == RATE_LIMITED.name
+    assert queries["requests"]["metric"]["metricName"] == REQUESTS.name
+    assert queries["share"]["returnData"] is True and "limited / requests" in queries["share"]["expression"]
+    function_errors = {q["id"]: q for q in alarms(g)["ops-function-errors"]["metricQueries"]}
+    assert function_errors["errors"]["metric"]["dimensions"] == {"FunctionName": g.outputs["functionName"]}
+
+
+def test_metric_filters_watch_the_functions_own_log_group():
+    g = Graph(recording("hardened"))
+    filters = {
+        unwrap(r["inputs"])["pattern"]: unwrap(r["inputs"])
+        for r in g.all("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    }
+    assert set(filters) == {m.pattern for m in LOG_METRICS}
+    for metric_filter in filters.values():
+        assert metric_filter["logGroupName"] == output(g, "search-function-logs", "name")
+
+
+def test_dashboard_and_its_url():
+    g = Graph(recording("hardened"))
+    body = json.loads(inputs(g, "ops-dashboard")["dashboardBody"])
+    text = json.dumps(body)
+    assert g.outputs["functionName"] in text and g.outputs["distributionId"] in text
+    assert output(g, "search-function-logs", "name") in text
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert any("Cache" in t for t in titles) and any("latency" in t for t in titles)
+    assert g.outputs["dashboardUrl"].endswith("#dashboards/dashboard/github-search-prod")
+
+
+# -- the metric filters against the log line the function writes --------------------------------
+
+RESERVED = set(vars(logging.LogRecord("n", 0, "p", 0, "m", None, None))) | {"message", "asctime"}
+
+
+def lambda_json_line(record: logging.LogRecord) -> dict[str, Any]:
+    """The line Lambda's JSON log format writes for a record: level, message, logger, then every
+    `extra` field, None values dropped (what the Python runtime's formatter does)."""
+    line = {"timestamp": "2026-11-25T00:00:00.000Z", "level": record.levelname, "message": record.getMessage()}
+    line |= {"logger": record.name, **{k: v for k, v in vars(record).items() if k not in RESERVED}}
+    return json.loads(json.dumps({k: v for k, v in line.items() if v is not None}, default=str))
+
+
+_CONDITION = re.compile(r"^\{ \$\.(\w+) (IS TRUE|=|>=) ?(\d*) \}$")
+
+
+def matches(pattern: str, line: dict[str, Any]) -> bool:
+    """CloudWatch Logs' JSON filter pattern semantics, for the forms the stack uses."""
+    found = _CONDITION.match(pattern)
+    assert found, f"the test's evaluator does not know the pattern {pattern!r}: teach it"
+    field, operator, number = found.groups()
+    value = line.get(field)
+    if operator == "IS TRUE":
+        return value is True
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return value == int(number) if operator == "=" else value >= int(number)
+
+
+def logged_lines(fake: FakeGitHub, caplog: pytest.LogCaptureFixture, *answers: Answer) -> list[dict[str, Any]]:
+    caplog.set_level(logging.INFO, logger="github_search")
+    fake.queue(*answers)
+    for n in range(len(answers)):
+        app.handler(event({"q": f"alarm {n}"}))
+    return [lambda_json_line(r) for r in caplog.records if r.name == "github_search"]
+
+
+def test_token_refused_filter_matches_a_refused_token_and_nothing_else(function_env, caplog):
+    refused, ok, limited, broken = logged_lines(
+        function_env,
+        caplog,
+        Answer(401, {"message": "Bad credentials"}),
+        Answer(200, {"total_count": 0, "incomplete_results": False, "items": []}),
+        Answer(403, {"message": "API rate limit exceeded"}, {"x-ratelimit-remaining": "0"}),
+        Answer(500, {"message": "Server Error"}),
+    )
+    assert [matches(TOKEN_REFUSED.pattern, line) for line in (refused, ok, limited, broken)] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert [matches(RATE_LIMITED.pattern, line) for line in (refused, ok, limited, broken)] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert all(matches(REQUESTS.pattern, line) for line in (refused, ok, limited, broken))
+    assert TOKEN not in json.dumps([refused, ok, limited, broken])
+
+
+def test_a_request_without_a_token_is_never_counted_as_a_refused_token(function_env, caplog, monkeypatch):
+    monkeypatch.delenv("GITHUB_TOKEN")
+    [line] = logged_lines(function_env, caplog, Answer(403, {"message": "Forbidden"}))
+    assert line["status"] == 502 and not matches(TOKEN_REFUSED.pattern, line)
+
+
+# -- WAF -------------------------------------------------------------------------------------------
+
+
+def test_web_acl_in_us_east_1_attached_to_the_distribution():
+    g = Graph(recording("hardened"))
+    acl = g.inputs(WEB_ACL)
+    assert (acl["scope"], acl["region"], acl["defaultAction"]) == ("CLOUDFRONT", "us-east-1", {"allow": {}})
+    assert g.inputs("aws:cloudfront/distribution:Distribution")["webAclId"] == output(g, "waf-web-acl", "arn")
+    assert acl["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
+
+
+def test_rate_rule_answers_429_in_the_apis_error_shape():
+    g = graph("dev", ("wafEnabled", "true"), ("wafRateLimit", "120"))
+    acl = g.inputs(WEB_ACL)
+    [rate] = [r for r in acl["rules"] if "rateBasedStatement" in r["statement"]]
+    assert rate["priority"] == 0  # before the managed groups
+    assert rate["statement"]["rateBasedStatement"] == {
+        "limit": 120,
+        "aggregateKeyType": "IP",
+        "evaluationWindowSec": 300,
+    }
+    response = rate["action"]["block"]["customResponse"]
+    assert response["responseCode"] == 429
+    headers = {h["name"]: h["value"] for h in response["responseHeaders"]}
+    assert headers["Cache-Control"] == "no-store" and 1 <= int(headers["Retry-After"]) <= 3600
+    [body] = [b for b in acl["customResponseBodies"] if b["key"] == response["customResponseBodyKey"]]
+    assert body["contentType"] == "APPLICATION_JSON" and body["content"] == RATE_LIMITED_BODY
+    error = json.loads(body["content"])
+    assert schema_errors(error, status="429") == []
+    assert error["error"]["code"] == "rate_limited" and "rate_limited" in error_codes_in_spec()
+
+
+def test_managed_rule_groups_and_the_rules_that_only_count():
+    acl = Graph(recording("hardened")).inputs(WEB_ACL)
+    managed = {r["name"]: r for r in acl["rules"] if "managedRuleGroupStatement" in r["statement"]}
+    assert set(managed) == {group for group, _ in MANAGED_RULE_GROUPS}
+    common = managed["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"]
+    counted = {o["name"] for o in common["ruleActionOverrides"]}
+    assert "SizeRestrictions_BODY" in counted  # an MCP request body may exceed 8 KB
+    assert all(r["overrideAction"] == {"none": {}} for r in managed.values())
+
+
+# -- access logs and tracing -------------------------------------------------------------------------
+
+
+def test_cloudfront_access_logs_deliver_from_us_east_1_to_a_retained_group():
+    g = graph("prod", ("accessLogs", "true"))
+    source = g.inputs("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    assert (source["logType"], source["region"]) == ("ACCESS_LOGS", "us-east-1")
+    assert source["resourceArn"] == output(g, "cdn-distribution", "arn")
+    destination = g.inputs("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    assert destination["deliveryDestinationConfiguration"]["destinationResourceArn"] == output(
+        g, "cdn-access-logs", "arn"
+    )
+    delivery = g.inputs("aws:cloudwatch/logDelivery:LogDelivery")
+    assert delivery["deliverySourceName"] == source["name"] and delivery["region"] == "us-east-1"
+    group = inputs(g, "cdn-access-logs")
+    assert (group["region"], group["retentionInDays"]) == ("us-east-1", 30)  # prod's logRetentionDays
+
+
+def test_api_access_logs_in_json_and_the_account_setting_kept_on_destroy():
+    g = graph("prod", ("accessLogs", "true"))
+    stage = g.inputs("aws:apigateway/stage:Stage")
+    assert stage["accessLogSettings"]["destinationArn"] == output(g, "search-access-logs", "arn")
+    assert set(json.loads(stage["accessLogSettings"]["format"])) >= {"requestId", "status", "resourcePath"}
+    account = named(g, "search-apigateway-account")
+    role = named(g, "search-apigateway-logs-role")
+    assert account.get("retainOnDelete") is True and role.get("retainOnDelete") is True
+    assert unwrap(account["inputs"])["cloudwatchRoleArn"] == output(g, "search-apigateway-logs-role", "arn")
+    trust = json.loads(unwrap(role["inputs"])["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "apigateway.amazonaws.com"}]
+    assert "search-apigateway-account" in named(g, "search-stage")["dependsOn"]
+
+
+def test_tracing_on_the_function_and_the_stage_with_permission_to_write():
+    g = graph("dev", ("tracing", "true"))
+    assert g.inputs("aws:lambda/function:Function")["tracingConfig"] == {"mode": "Active"}
+    assert g.inputs("aws:apigateway/stage:Stage")["xrayTracingEnabled"] is True
+    policy = json.loads(inputs(g, "search-function-tracing")["policy"])
+    assert [s["Action"] for s in policy["Statement"]] == [["xray:PutTraceSegments", "xray:PutTelemetryRecords"]]
+    untraced = Graph(recording("dev"))
+    assert "tracingConfig" not in untraced.inputs("aws:lambda/function:Function")
+
+
+def test_hardened_config_switches_everything_on():
+    assert dict(HARDENED).keys() == {"alarmEmail", "wafEnabled", "accessLogs", "tracing"}
+    assert types(Graph(recording("hardened"))) >= OPS_TYPES
