@@ -20,6 +20,7 @@ PERIOD_SECONDS = 300
 RATE_LIMITED_PERCENT = 20  # a fifth of searches refused: users notice; a few 429s at a burst do not matter
 EDGE_5XX_PERCENT = 5
 AVERAGE = {"stat": "Average"}
+QUIET = "notBreaching"  # missing data (no traffic) is not an outage
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,6 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
         actions = [topic.arn]
-        quiet = "notBreaching"  # no traffic is not an outage
         aws.cloudwatch.MetricAlarm(
             f"{name}-token-refused",
             alarm_description=REFUSED_HELP,
@@ -120,50 +120,28 @@ class Monitoring(pulumi.ComponentResource):
             comparison_operator="GreaterThanOrEqualToThreshold",
             alarm_actions=actions,
             ok_actions=actions,
-            treat_missing_data=quiet,
+            treat_missing_data=QUIET,
             opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
+        self._expression_alarm(
             f"{name}-rate-limited",
-            alarm_description=RATE_LIMITED_HELP,
-            metric_queries=[
-                metric_query("limited", namespace, RATE_LIMITED.name),
-                metric_query("requests", namespace, REQUESTS.name),
-                {
-                    "id": "share",
-                    "expression": "IF(requests > 0, 100 * limited / requests, 0)",
-                    "label": "Share of requests answered 429 (%)",
-                    "return_data": True,
-                },
-            ],
-            evaluation_periods=1,
-            threshold=RATE_LIMITED_PERCENT,
-            comparison_operator="GreaterThanThreshold",
-            alarm_actions=actions,
-            ok_actions=actions,
-            treat_missing_data=quiet,
-            opts=child,
+            RATE_LIMITED_HELP,
+            [metric_query("limited", namespace, RATE_LIMITED.name), metric_query("requests", namespace, REQUESTS.name)],
+            ("IF(requests > 0, 100 * limited / requests, 0)", "Share of requests answered 429 (%)"),
+            (RATE_LIMITED_PERCENT, "GreaterThanThreshold"),
+            actions=actions,
         )
-        aws.cloudwatch.MetricAlarm(
+        function = {"FunctionName": function_name}
+        self._expression_alarm(
             f"{name}-function-errors",
-            alarm_description=FUNCTION_ERRORS_HELP,
-            metric_queries=[
-                metric_query("errors", "AWS/Lambda", "Errors", {"FunctionName": function_name}),
-                metric_query("throttles", "AWS/Lambda", "Throttles", {"FunctionName": function_name}),
-                {
-                    "id": "failed",
-                    "expression": "errors + throttles",
-                    "label": "Errors and throttles",
-                    "return_data": True,
-                },
+            FUNCTION_ERRORS_HELP,
+            [
+                metric_query("errors", "AWS/Lambda", "Errors", function),
+                metric_query("throttles", "AWS/Lambda", "Throttles", function),
             ],
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            alarm_actions=actions,
-            ok_actions=actions,
-            treat_missing_data=quiet,
-            opts=child,
+            ("errors + throttles", "Errors and throttles"),
+            (1, "GreaterThanOrEqualToThreshold"),
+            actions=actions,
         )
         aws.cloudwatch.MetricAlarm(
             f"{name}-edge-5xx",
@@ -179,7 +157,7 @@ class Monitoring(pulumi.ComponentResource):
             comparison_operator="GreaterThanThreshold",
             alarm_actions=[edge_topic.arn],
             ok_actions=[edge_topic.arn],
-            treat_missing_data=quiet,
+            treat_missing_data=QUIET,
             opts=child,
         )
         dashboard = aws.cloudwatch.Dashboard(
@@ -196,6 +174,31 @@ class Monitoring(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"dashboardUrl": self.dashboard_url})
+
+    def _expression_alarm(
+        self,
+        name: str,
+        description: str,
+        metrics: list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict],
+        expression: tuple[str, str],
+        threshold: tuple[float, str],
+        *,
+        actions: list[pulumi.Output[str]],
+    ) -> None:
+        """An alarm on metric math over 5 minutes: `expression` is (math, label), `threshold` (value, operator)."""
+        math, label = expression
+        aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description=description,
+            metric_queries=[*metrics, {"id": "result", "expression": math, "label": label, "return_data": True}],
+            evaluation_periods=1,
+            threshold=threshold[0],
+            comparison_operator=threshold[1],
+            alarm_actions=actions,
+            ok_actions=actions,
+            treat_missing_data=QUIET,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _topic(self, name: str, email: str, region: str | None, account: pulumi.Output[str]) -> aws.sns.Topic:
         """An encrypted topic that the account's alarms may publish to, with the email subscribed."""

@@ -23,24 +23,36 @@ SECRET = (("githubToken", TOKEN),)
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
-OPS_TYPES = {
-    "github-search:ops:Monitoring",
-    "github-search:waf:Firewall",
-    ALARM,
-    TOPIC,
-    WEB_ACL,
-    "aws:sns/topicSubscription:TopicSubscription",
-    "aws:sns/topicPolicy:TopicPolicy",
-    "aws:kms/key:Key",
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
-    "aws:cloudwatch/dashboard:Dashboard",
-    "aws:cloudwatch/logDeliverySource:LogDeliverySource",
-    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
-    "aws:cloudwatch/logDelivery:LogDelivery",
-    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
-    "aws:apigateway/account:Account",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+# What each switch adds, and nothing else; their union is everything operations registers.
+ADDS = {
+    "waf": {"github-search:waf:Firewall", WEB_ACL},
+    "access-logs": {
+        "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+        "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+        "aws:cloudwatch/logDelivery:LogDelivery",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+        "aws:apigateway/account:Account",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    },
+    "tracing": set(),  # settings on the function, the stage and a role policy
+    "alarms": {
+        "github-search:ops:Monitoring",
+        ALARM,
+        TOPIC,
+        "aws:sns/topicSubscription:TopicSubscription",
+        "aws:sns/topicPolicy:TopicPolicy",
+        "aws:kms/key:Key",
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        "aws:cloudwatch/dashboard:Dashboard",
+    },
 }
+SWITCHES = {
+    "waf": ("wafEnabled", "true"),
+    "access-logs": ("accessLogs", "true"),
+    "tracing": ("tracing", "true"),
+    "alarms": ("alarmEmail", "ops@example.com"),
+}
+OPS_TYPES = set().union(*ADDS.values())
 
 
 def graph(stack: str = "dev", *switches: tuple[str, str]) -> Graph:
@@ -74,43 +86,12 @@ def test_defaults_register_none_of_it():
         assert types(Graph(recording(config))) & OPS_TYPES == set(), config
 
 
-@pytest.mark.parametrize(
-    ("switch", "adds"),
-    [
-        (("wafEnabled", "true"), {"github-search:waf:Firewall", WEB_ACL}),
-        (
-            ("accessLogs", "true"),
-            {
-                "aws:cloudwatch/logDeliverySource:LogDeliverySource",
-                "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
-                "aws:cloudwatch/logDelivery:LogDelivery",
-                "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
-                "aws:apigateway/account:Account",
-                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-            },
-        ),
-        (("tracing", "true"), set()),  # settings on the function, the stage and a role policy
-        (
-            ("alarmEmail", "ops@example.com"),
-            {
-                "github-search:ops:Monitoring",
-                ALARM,
-                TOPIC,
-                "aws:sns/topicSubscription:TopicSubscription",
-                "aws:sns/topicPolicy:TopicPolicy",
-                "aws:kms/key:Key",
-                "aws:cloudwatch/logMetricFilter:LogMetricFilter",
-                "aws:cloudwatch/dashboard:Dashboard",
-            },
-        ),
-    ],
-    ids=["waf", "access-logs", "tracing", "alarms"],
-)
-def test_each_switch_alone_adds_only_its_own_types(switch: tuple[str, str], adds: set[str]):
+@pytest.mark.parametrize("switch", list(SWITCHES))
+def test_each_switch_alone_adds_only_its_own_types(switch: str):
     base = graph("dev")
-    switched = graph("dev", switch)
-    assert types(switched) - types(base) == adds
-    assert types(switched) & OPS_TYPES == adds
+    switched = graph("dev", SWITCHES[switch])
+    assert types(switched) - types(base) == ADDS[switch]
+    assert types(switched) & OPS_TYPES == ADDS[switch]
 
 
 # -- alarms -----------------------------------------------------------------------------------
@@ -168,7 +149,7 @@ def test_rate_limited_alarm_is_a_share_of_requests():
     queries = {q["id"]: q for q in alarms(g)["ops-rate-limited"]["metricQueries"]}
     assert queries["limited"]["metric"]["metricName"] == RATE_LIMITED.name
     assert queries["requests"]["metric"]["metricName"] == REQUESTS.name
-    assert queries["share"]["returnData"] is True and "limited / requests" in queries["share"]["expression"]
+    assert queries["result"]["returnData"] is True and "limited / requests" in queries["result"]["expression"]
     function_errors = {q["id"]: q for q in alarms(g)["ops-function-errors"]["metricQueries"]}
     assert function_errors["errors"]["metric"]["dimensions"] == {"FunctionName": g.outputs["functionName"]}
 
