@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import readme_section
-from tests.program import CONFIGS, recording
+from tests.program import CONFIGS, recording, synth, unwrap
 from tools.synth import ROOT
 
 IAM = ROOT / "iam"
@@ -264,3 +264,48 @@ def test_readme_points_at_the_policy_files_and_no_longer_at_read_only_access():
         assert f"iam/{name}" in section, name
     assert "ReadOnlyAccess` policy is enough" not in section  # what the README once advised
     assert "not `ReadOnlyAccess`" in section and "lambda:GetFunctionConfiguration" in section
+
+
+# -- the bootstrap program (bootstrap/): the same files, as Pulumi resources ------------------------
+
+
+def bootstrap(*overrides: tuple[str, str]) -> dict[str, Any]:
+    return synth("ci", tuple(overrides), (), ("--program", "bootstrap"))["raw"]
+
+
+def test_bootstrap_creates_the_oidc_provider_and_the_roles_with_the_iam_files():
+    rec = bootstrap(("repository", "octo/search"))
+    assert rec["error"] is None
+    resources = {r["name"]: unwrap(r["inputs"]) for r in rec["resources"] if r["type"].startswith("aws:")}
+    provider = resources["ci-github-oidc"]
+    assert (provider["url"], provider["clientIdLists"]) == (
+        "https://token.actions.githubusercontent.com",
+        ["sts.amazonaws.com"],
+    )
+    provider_arn = rec["providerOutputs"]["ci-github-oidc"]["arn"]
+    subjects = {
+        "ci-preview": "repo:octo/search:pull_request",
+        "ci-deploy-dev": "repo:octo/search:environment:dev",
+        "ci-deploy-prod": "repo:octo/search:environment:prod",
+    }
+    for role, subject in subjects.items():
+        [statement] = json.loads(resources[role]["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Federated": provider_arn}
+        assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == subject
+        kind = "preview-role" if role == "ci-preview" else "deploy-role"
+        assert json.loads(resources[f"{role}-policy"]["policy"]) == policy(f"{kind}-policy.json")
+    assert set(rec["outputs"]) == {"AWS_PREVIEW_ROLE_ARN", "AWS_ROLE_ARN_dev", "AWS_ROLE_ARN_prod"}
+
+
+def test_bootstrap_reuses_an_existing_provider_and_refuses_a_bad_repository():
+    existing = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    rec = bootstrap(("repository", "octo/search"), ("oidcProviderArn", existing), ("stacks", "staging"))
+    assert "aws:iam/openIdConnectProvider:OpenIdConnectProvider" not in {r["type"] for r in rec["resources"]}
+    assert set(rec["outputs"]) == {"AWS_PREVIEW_ROLE_ARN", "AWS_ROLE_ARN_staging"}
+    refused = bootstrap(("repository", "https://github.com/octo/search"))
+    assert refused["resources"] == [] and "'repository'" in refused["error"] and "OWNER/REPO" in refused["error"]
+
+
+def test_deploy_policy_fits_in_an_inline_role_policy():
+    # IAM counts a role's inline policies without whitespace, 10,240 characters in all.
+    assert len(json.dumps(policy("deploy-role-policy.json"), separators=(",", ":"))) <= 10_240

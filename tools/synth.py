@@ -23,7 +23,6 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "github-search-plugin"
 SECRET = "[secret]"
 ACCOUNT = "123456789012"
 CERTIFICATE_ID = "11111111-2222-3333-4444-555555555555"
@@ -69,24 +68,29 @@ def invoke_outputs(
     raise UnexpectedInvoke(f"the program invoked {token}({args}); tools/synth.py's invoke_outputs has no answer for it")
 
 
+def project_name(program: Path = ROOT) -> str:
+    return str(yaml.safe_load((program / "Pulumi.yaml").read_text())["name"])
+
+
 def stack_config(
-    stack: str, overrides: Mapping[str, str], secrets: Mapping[str, str]
+    stack: str, overrides: Mapping[str, str], secrets: Mapping[str, str], program: Path = ROOT
 ) -> tuple[dict[str, str], list[str]]:
     """Config as the CLI hands it to the program: full keys, string values, secret keys listed."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project = yaml.safe_load((program / "Pulumi.yaml").read_text())
+    name = project["name"]
     values: dict[str, str] = {}
     for key, spec in (project.get("config") or {}).items():
         if isinstance(spec, dict) and "default" in spec:
             default = spec["default"]
             # The CLI hands booleans to the program as JSON text: true, false.
-            values[f"{PROJECT}:{key}"] = json.dumps(default) if isinstance(default, bool) else str(default)
-    stack_file = ROOT / f"Pulumi.{stack}.yaml"
+            values[f"{name}:{key}"] = json.dumps(default) if isinstance(default, bool) else str(default)
+    stack_file = program / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
         for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
             values[key] = value if isinstance(value, str) else json.dumps(value)
     for key, value in {**overrides, **secrets}.items():
-        values[key if ":" in key else f"{PROJECT}:{key}"] = value
-    return values, [k if ":" in k else f"{PROJECT}:{k}" for k in secrets]
+        values[key if ":" in key else f"{name}:{key}"] = value
+    return values, [k if ":" in k else f"{name}:{k}" for k in secrets]
 
 
 # Fixed physical ids, for resources whose id is not their name.
@@ -153,6 +157,9 @@ def _outputs(typ: str, physical: str, inputs: dict[str, Any], where: str) -> dic
             "arn": f"arn:aws:logs:{where}:{ACCOUNT}:delivery-source:{inputs.get('name')}"
         },
         "aws:iam/role:Role": lambda: {"arn": f"arn:aws:iam::{ACCOUNT}:role/{physical}", "name": physical},
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda: {
+            "arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{str(inputs.get('url', '')).removeprefix('https://')}"
+        },
         "aws:apigateway/apiKey:ApiKey": lambda: {"value": MOCK_API_KEY},
         "aws:acm/certificate:Certificate": lambda: _certificate(inputs.get("domainName", ""), where),
         "aws:route53/record:Record": lambda: {"fqdn": inputs.get("name")},
@@ -190,16 +197,18 @@ def _plain(value: Any, redact: frozenset[str] = frozenset()) -> Any:
     return value
 
 
-def _run_program() -> None:
-    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+def _run_program(program: Path) -> None:
+    runpy.run_path(str(program / "__main__.py"), run_name="__main__")
 
 
 def synth(
     stack: str,
     overrides: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
+    *,
     zones: Mapping[str, tuple[str, bool]] = ZONES,
     account: str = ACCOUNT,
+    program: Path = ROOT,
 ) -> dict[str, Any]:
     """Run __main__.py under mocks: {'resources', 'outputs', 'log', 'error', 'invokes', 'secret_values'}.
 
@@ -211,7 +220,7 @@ def synth(
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    values, secret_keys = stack_config(stack, overrides or {}, secrets or {})
+    values, secret_keys = stack_config(stack, overrides or {}, secrets or {}, program)
     region = values.get("aws:region", "us-east-1")
     registrations: list[dict[str, Any]] = []
 
@@ -265,11 +274,12 @@ def synth(
     logger.propagate = False
 
     set_all_config(values, secret_keys)
-    mocks.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=False, logger=logger, monitor=Recorder(Mocks()))
+    project = project_name(program)
+    mocks.set_mocks(Mocks(), project=project, stack=stack, preview=False, logger=logger, monitor=Recorder(Mocks()))
     error = None
     sys.path.insert(0, str(ROOT))
     try:
-        _sync_await(run_pulumi_func(_run_program))
+        _sync_await(run_pulumi_func(lambda: _run_program(program)))
     except pulumi.RunError as exc:
         error = str(exc)
     except Exception:
@@ -342,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a hosted zone the mocked account holds",
     )
     parser.add_argument("--account", default=ACCOUNT, help="the mocked account's id")
+    parser.add_argument("--program", type=Path, default=ROOT, help="another Pulumi program (e.g. bootstrap/)")
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
     secrets = dict(item.split("=", 1) for item in args.secret)
@@ -349,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.zone:
         zone_id, name = item.split("=", 1)
         zones[zone_id] = (name.removesuffix(":private"), name.endswith(":private"))
-    recording = synth(args.stack, overrides, secrets, zones, args.account)
+    recording = synth(args.stack, overrides, secrets, zones=zones, account=args.account, program=args.program.resolve())
     view = {"raw": raw_view(recording), "public": public_view(recording)} if args.raw else public_view(recording)
     json.dump(view, sys.stdout, indent=2, sort_keys=True, default=str)
     print()
