@@ -131,8 +131,6 @@ class McpFront:
         if method != "POST":
             message = "Method not allowed: the MCP endpoint takes JSON-RPC messages by POST (no SSE stream)"
             return Reply(405, _error(None, INVALID_REQUEST, message), {"Allow": "POST"})
-        if body is not None and len(body) > MAX_BODY_BYTES:  # characters >= bytes / 4: checked exactly below
-            return Reply(413, _error(None, INVALID_REQUEST, f"request body over {MAX_BODY_BYTES} bytes"))
         raw = (body or "").encode("utf-8", errors="surrogatepass")
         if len(raw) > MAX_BODY_BYTES:
             return Reply(413, _error(None, INVALID_REQUEST, f"request body over {MAX_BODY_BYTES} bytes"))

@@ -193,10 +193,11 @@ class Cdn(pulumi.ComponentResource):
             policy_document=group.arn.apply(log_delivery_policy),
             opts=child,
         )
+        delivery_name = f"{name}-{pulumi.get_stack()}-access-logs"  # source and destination, one per stack
         source = aws.cloudwatch.LogDeliverySource(
             f"{name}-access-log-source",
             region=EDGE_REGION,
-            name=f"{name}-{pulumi.get_stack()}-access-logs",
+            name=delivery_name,
             log_type="ACCESS_LOGS",
             resource_arn=self.distribution.arn,
             opts=child,
@@ -204,7 +205,7 @@ class Cdn(pulumi.ComponentResource):
         destination = aws.cloudwatch.LogDeliveryDestination(
             f"{name}-access-log-destination",
             region=EDGE_REGION,
-            name=f"{name}-{pulumi.get_stack()}-access-logs",
+            name=delivery_name,
             output_format="json",
             delivery_destination_configuration={"destination_resource_arn": group.arn},
             opts=child,
