@@ -4,6 +4,7 @@ registers and nothing else; the preview role can run `pulumi preview` and read n
 from __future__ import annotations
 
 import json
+import re
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.conftest import readme_section
 from tests.program import CONFIGS, recording, synth, unwrap
+from tests.test_iam_reference import takes_no_resource_type
 from tools.synth import ROOT
 
 IAM = ROOT / "iam"
@@ -73,7 +75,8 @@ REQUIRED: dict[str, list[str]] = {
         "cloudfront:DeleteResponseHeadersPolicy",
     ],
     "aws:cloudfront/distribution:Distribution": [
-        "cloudfront:CreateDistributionWithTags",
+        "cloudfront:CreateDistribution",  # with tags also TagResource: CreateDistributionWithTags is no IAM action
+        "cloudfront:TagResource",
         "cloudfront:GetDistribution",
         "cloudfront:UpdateDistribution",
         "cloudfront:DeleteDistribution",
@@ -127,18 +130,20 @@ REQUIRED: dict[str, list[str]] = {
         "route53:GetChange",
     ],
 }
-# Actions AWS grants only on "*" (no resource-level permissions): the least a policy can say.
-UNSCOPABLE = {
-    "sts:GetCallerIdentity",
-    "kms:CreateKey",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DeleteResourcePolicy",
-}
-# The program's read-only lookups, which both roles run (preview and up).
-INVOKES = {
-    "aws:route53/getZone:getZone": ["route53:GetHostedZone"],
-    "aws:index/getCallerIdentity:getCallerIdentity": ["sts:GetCallerIdentity"],
+# The program's read-only lookups, which both roles run (preview and up): the AWS calls each makes,
+# read from the provider's source (terraform-provider-aws, which pulumi-aws wraps).
+INVOKES: dict[str, tuple[list[str], str]] = {
+    "aws:route53/getZone:getZone": (
+        # By zone_id: GetHostedZone (findHostedZoneByID), then the zone's tags (listTags); for a
+        # private zone also its NS records (findNameServersByZone), so that preflight can say
+        # "private zone" rather than "cannot be read".
+        ["route53:GetHostedZone", "route53:ListTagsForResource", "route53:ListResourceRecordSets"],
+        "internal/service/route53/zone_data_source.go: dataSourceZoneRead, findHostedZoneNameServers",
+    ),
+    "aws:index/getCallerIdentity:getCallerIdentity": (
+        ["sts:GetCallerIdentity"],
+        "internal/service/sts/caller_identity_data_source.go: its read function, findCallerIdentity",
+    ),
 }
 # Actions that read a secret this stack holds: the function's environment (GITHUB_TOKEN), the API
 # key CloudFront sends, a secret store, or a Pulumi secrets provider's key.
@@ -196,8 +201,10 @@ def test_every_resource_type_the_program_registers_has_its_permissions():
 def test_every_lookup_the_program_makes_is_granted_to_both_roles():
     invokes = {token for config in CONFIGS for token in recording(config)["invokes"]}
     assert invokes and invokes <= set(INVOKES), f"add the lookup's actions to both policies and INVOKES: {invokes}"
+    # Each entry says which provider function its actions were read from.
+    assert all(re.match(r"internal/service/\w+/\w+\.go: \w", source) for _, source in INVOKES.values())
     for name in ("deploy-role-policy.json", "preview-role-policy.json"):
-        assert all(grants(policy(name), a) for token in invokes for a in INVOKES[token]), name
+        assert all(grants(policy(name), a) for token in invokes for a in INVOKES[token][0]), name
 
 
 def test_deploy_role_is_scoped_to_the_stacks_own_names():
@@ -205,7 +212,8 @@ def test_deploy_role_is_scoped_to_the_stacks_own_names():
     for statement in statements(deploy):
         assert statement["Effect"] == "Allow"
         assert not any(a == "*" or a.endswith(":*") for a in statement["Action"]), statement["Sid"]
-        assert statement["Resource"] != ["*"] or set(statement["Action"]) <= UNSCOPABLE, statement["Sid"]
+        # "*" only for actions that take no resource type (the IAM reference says which).
+        assert statement["Resource"] != ["*"] or all(map(takes_no_resource_type, statement["Action"])), statement["Sid"]
     pass_roles = {s["Resource"][0]: s for s in statements(deploy) if "iam:PassRole" in s["Action"]}
     assert {role: s["Condition"] for role, s in pass_roles.items()} == {
         "arn:aws:iam::*:role/search-function-role-*": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
@@ -236,7 +244,7 @@ def test_preview_role_reads_no_secret(action: str):
 
 def test_preview_role_grants_only_what_preview_runs():
     granted = {a for s in statements(policy("preview-role-policy.json")) for a in s["Action"]}
-    assert granted == {a for actions in INVOKES.values() for a in actions}
+    assert granted == {a for actions, _ in INVOKES.values() for a in actions}
 
 
 @pytest.mark.parametrize(
@@ -309,3 +317,40 @@ def test_bootstrap_reuses_an_existing_provider_and_refuses_a_bad_repository():
 def test_deploy_policy_fits_in_an_inline_role_policy():
     # IAM counts a role's inline policies without whitespace, 10,240 characters in all.
     assert len(json.dumps(policy("deploy-role-policy.json"), separators=(",", ":"))) <= 10_240
+
+
+# How each service tags and untags what it holds: aws:defaultTags (Pulumi.prod.yaml) tags every
+# resource that takes tags, and changing or removing a tag later needs the untag action too.
+TAGGING = {
+    "acm": ("acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate"),
+    "cloudfront": ("cloudfront:TagResource", "cloudfront:UntagResource"),
+    "cloudwatch": ("cloudwatch:TagResource", "cloudwatch:UntagResource"),
+    "iam": ("iam:TagRole", "iam:UntagRole"),
+    "kms": ("kms:TagResource", "kms:UntagResource"),
+    "lambda": ("lambda:TagResource", "lambda:UntagResource"),
+    "logs": ("logs:TagResource", "logs:UntagResource"),
+    "s3": ("s3:PutBucketTagging", "s3:PutBucketTagging"),
+    "sns": ("sns:TagResource", "sns:UntagResource"),
+    "wafv2": ("wafv2:TagResource", "wafv2:UntagResource"),
+}
+
+
+def test_the_deploy_role_can_tag_and_untag_everything_the_program_creates():
+    deploy = policy("deploy-role-policy.json")
+    arns = {
+        name: outputs["arn"]
+        for config in CONFIGS
+        for name, outputs in recording(config)["providerOutputs"].items()
+        if str(outputs.get("arn", "")).startswith("arn:aws:")
+    }
+    # A log delivery's ARN is not among the mocked outputs; AWS names it by its id.
+    arns["cdn-access-log-delivery-link"] = "arn:aws:logs:us-east-1:123456789012:delivery:AbCdEf012345"
+    checked = {(name, arn) for name, arn in arns.items() if arn.split(":")[2] in TAGGING}
+    assert len(checked) >= 10, sorted(checked)
+    missing = [
+        (name, action)
+        for name, arn in sorted(checked)
+        for action in TAGGING[arn.split(":")[2]]
+        if not grants(deploy, action, arn.removesuffix(":*"))
+    ]
+    assert missing == []
