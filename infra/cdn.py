@@ -161,7 +161,9 @@ class Cdn(pulumi.ComponentResource):
                     "viewer_protocol_policy": "redirect-to-https",
                     "allowed_methods": ALL_METHODS,
                     "cached_methods": ["GET", "HEAD"],
-                    "compress": True,
+                    # CloudFront compresses only through a cache policy with Gzip/Brotli, which
+                    # CachingDisabled has not: the function's small JSON answers go as they are.
+                    "compress": False,
                     "cache_policy_id": CACHING_DISABLED_POLICY_ID,
                     "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
                     "response_headers_policy_id": security_headers.id,

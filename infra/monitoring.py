@@ -239,12 +239,15 @@ def topic_key_policy(account: str) -> str:
                     "Resource": "*",
                 },
                 {
+                    # SNS's documented statement for AWS services publishing to an encrypted topic
+                    # (sns-key-management.html#compatibility-with-aws-services), with no condition:
+                    # nothing documents that CloudWatch's KMS calls carry aws:SourceAccount, and a
+                    # condition on a missing key fails. The topic policy limits who may publish.
                     "Sid": "AlarmsPublish",
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
                 },
             ],
         }
@@ -263,7 +266,11 @@ def topic_policy(topic_arn: str, account: str) -> str:
                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
                     "Action": "sns:Publish",
                     "Resource": topic_arn,
-                    "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{account}:alarm:*"}},
+                    # CloudWatch's confused-deputy guard for alarm topics: both keys, as documented.
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{account}:alarm:*"},
+                        "StringEquals": {"aws:SourceAccount": account},
+                    },
                 },
                 {
                     "Sid": "OwnerManages",

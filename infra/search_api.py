@@ -136,7 +136,8 @@ class SearchApi(pulumi.ComponentResource):
                 "system_log_level": "WARN",
             },
             description="GitHub repository search for AI assistants (REST and MCP)",
-            tracing_config={"mode": "Active"} if tracing else None,
+            # Sent either way: the provider keeps the last mode when none is sent (Optional+Computed).
+            tracing_config={"mode": "Active" if tracing else "PassThrough"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=function_policies),
         )
 
@@ -200,7 +201,7 @@ class SearchApi(pulumi.ComponentResource):
             deployment=deployment.id,
             stage_name=STAGE_NAME,
             access_log_settings=access_log_settings,
-            xray_tracing_enabled=tracing or None,
+            xray_tracing_enabled=tracing,
             opts=pulumi.ResourceOptions(parent=self, depends_on=stage_logs),
         )
 

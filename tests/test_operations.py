@@ -112,9 +112,24 @@ def test_alarms_notify_an_encrypted_topic_in_their_own_region():
         )
         assert key["enableKeyRotation"] is True
         granted = json.loads(key["policy"])["Statement"]
-        assert any(
-            s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in granted
-        )  # alias/aws/sns would not
+        # SNS's documented statement for services publishing to an encrypted topic, word for word:
+        # no condition, since nothing says CloudWatch's KMS calls carry one (alias/aws/sns cannot grant it).
+        [alarms_publish] = [s for s in granted if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+        assert alarms_publish == {
+            "Sid": "AlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+        topic_policy = json.loads(inputs(elsewhere, f"{name}-policy")["policy"])
+        [publish] = [
+            s for s in topic_policy["Statement"] if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+        ]
+        assert publish["Condition"] == {
+            "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:123456789012:alarm:*"},
+            "StringEquals": {"aws:SourceAccount": "123456789012"},
+        }
         subscription = inputs(elsewhere, f"{name}-email")
         assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")
     regional_topic, edge_topic = output(elsewhere, "ops-alarms", "arn"), output(elsewhere, "ops-edge-alarms", "arn")
@@ -324,8 +339,11 @@ def test_tracing_on_the_function_and_the_stage_with_permission_to_write():
     assert g.inputs("aws:apigateway/stage:Stage")["xrayTracingEnabled"] is True
     policy = json.loads(inputs(g, "search-function-tracing")["policy"])
     assert [s["Action"] for s in policy["Statement"]] == [["xray:PutTraceSegments", "xray:PutTelemetryRecords"]]
+    # Off is said, not left out: the provider keeps the last mode when none is sent, so a stack that
+    # turns tracing off would stay Active without the X-Ray permission.
     untraced = Graph(recording("dev"))
-    assert "tracingConfig" not in untraced.inputs("aws:lambda/function:Function")
+    assert untraced.inputs("aws:lambda/function:Function")["tracingConfig"] == {"mode": "PassThrough"}
+    assert untraced.inputs("aws:apigateway/stage:Stage")["xrayTracingEnabled"] is False
 
 
 def test_hardened_config_switches_everything_on():

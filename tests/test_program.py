@@ -581,3 +581,18 @@ def test_missing_token_warns_at_preview(dev: Graph, prod: Graph):
     warnings = [line["message"] for line in dev.rec["log"] if line["level"] == "warning"]
     assert any("githubToken" in w and "10 searches" in w and "--secret" in w for w in warnings)
     assert not [line for line in prod.rec["log"] if line["level"] == "warning"]
+
+
+def test_a_behavior_compresses_only_where_its_cache_policy_lets_it(graph: Graph):
+    # CloudFront compresses only when the cache policy enables Gzip or Brotli (the managed
+    # CachingOptimized does, CachingDisabled does not): `compress` elsewhere is a promise not kept.
+    d = distribution(graph)
+    ours = graph.one("aws:cloudfront/cachePolicy:CachePolicy")
+    key = ours["inputs"]["parametersInCacheKeyAndForwardedToOrigin"]
+    compressing = {CACHING_OPTIMIZED}
+    if key["enableAcceptEncodingGzip"] or key["enableAcceptEncodingBrotli"]:
+        compressing.add(physical_id(graph, ours["name"]))
+    behaviors = [d["defaultCacheBehavior"], *d["orderedCacheBehaviors"]]
+    assert {b.get("pathPattern", "*"): b["compress"] for b in behaviors} == {
+        b.get("pathPattern", "*"): b["cachePolicyId"] in compressing for b in behaviors
+    }
