@@ -52,7 +52,11 @@ api = SearchApi(
     access_logs=settings.access_logs,
     tracing=settings.tracing,
 )
-firewall = Firewall("waf", rate_limit=settings.waf_rate_limit) if settings.waf_enabled else None
+firewall = (
+    Firewall("waf", rate_limit=settings.waf_rate_limit, mcp_rate_limit=settings.waf_mcp_rate_limit)
+    if settings.waf_enabled
+    else None
+)
 cdn = Cdn(
     "cdn",
     bucket_regional_domain_name=site.bucket.bucket_regional_domain_name,
@@ -82,6 +86,9 @@ monitoring = (
         function_name=api.function.name,
         log_group_name=api.log_group_name,
         distribution_id=cdn.distribution.id,
+        api_name=api.rest_api.name,
+        stage_name=api.stage.stage_name,
+        web_acl_metric=firewall.metric_name if firewall else None,
     )
     if settings.alarm_email
     else None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.firewall import RATE_RULES
+
 EDGE_REGION = "us-east-1"  # where CloudFront publishes its metrics (dimension Region=Global)
 PERIOD_SECONDS = 300
 RATE_LIMITED_PERCENT = 20  # a fifth of searches refused: users notice; a few 429s at a burst do not matter
@@ -42,10 +44,11 @@ REFUSED_HELP = (
     "repository permissions, then: pulumi config set --secret githubToken <token> && pulumi up"
 )
 RATE_LIMITED_HELP = (
-    f"More than {RATE_LIMITED_PERCENT}% of requests in 5 minutes were answered 429. GitHub's search limit "
-    "(30/min with a token, 10 without) is shared by every user of the stack, or the usage plan throttled. "
-    "Check that githubToken is set, raise cacheTtlSeconds, and look for one client hammering the API "
-    "(the dashboard; wafEnabled limits each IP)."
+    f"More than {RATE_LIMITED_PERCENT}% of the function's answers in 5 minutes were 429: GitHub's search limit "
+    "(30/min with a token, 10 without), shared by every user of the stack, ran out. This alarm counts only "
+    "the function's own 429s; the usage plan's throttling and WAF's per-IP limits answer before the function "
+    "and are on the dashboard ('Refused before the function'). Check that githubToken is set, raise "
+    "cacheTtlSeconds, and look for one client hammering the API."
 )
 FUNCTION_ERRORS_HELP = (
     "The function failed or was throttled: it answers every request itself, so an error here is a crash, a "
@@ -87,6 +90,9 @@ class Monitoring(pulumi.ComponentResource):
         function_name: pulumi.Input[str],
         log_group_name: pulumi.Input[str],
         distribution_id: pulumi.Input[str],
+        api_name: pulumi.Input[str],
+        stage_name: pulumi.Input[str],
+        web_acl_metric: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:ops:Monitoring", name, None, opts)
@@ -163,9 +169,9 @@ class Monitoring(pulumi.ComponentResource):
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=f"github-search-{pulumi.get_stack()}",
-            dashboard_body=pulumi.Output.all(function_name, log_group_name, distribution_id).apply(
-                lambda args: dashboard_body(namespace, region, *args)
-            ),
+            dashboard_body=pulumi.Output.all(
+                function_name, log_group_name, distribution_id, api_name, stage_name
+            ).apply(lambda a: dashboard_body(namespace, region, Watched(a[0], a[1], a[2], a[3], a[4], web_acl_metric))),
             opts=child,
         )
         self.dashboard_url = dashboard.dashboard_name.apply(
@@ -292,8 +298,21 @@ def topic_policy(topic_arn: str, account: str) -> str:
     )
 
 
-def dashboard_body(namespace: str, region: str, function_name: str, log_group: str, distribution_id: str) -> str:
-    """Requests, cache outcomes, upstream status and latency, and the edge, on one page."""
+@dataclass(frozen=True)
+class Watched:
+    """The names CloudWatch knows the stack's parts by."""
+
+    function_name: str
+    log_group: str
+    distribution_id: str
+    api_name: str
+    stage_name: str
+    web_acl_metric: str | None = None  # with wafEnabled
+
+
+def dashboard_body(namespace: str, region: str, watched: Watched) -> str:
+    """Requests, cache outcomes, upstream status and latency, refusals, and the edge, on one page."""
+    function_name, log_group, distribution_id = watched.function_name, watched.log_group, watched.distribution_id
 
     def metrics(title: str, lines: list[list[object]], widget_region: str = region) -> dict[str, object]:
         return {
@@ -345,6 +364,7 @@ def dashboard_body(namespace: str, region: str, function_name: str, log_group: s
                 ["AWS/Lambda", "Throttles", "FunctionName", function_name],
             ],
         ),
+        metrics("Refused before the function", refusals_before_the_function(watched)),
         metrics(
             "Edge (CloudFront)",
             [
@@ -363,3 +383,26 @@ def dashboard_body(namespace: str, region: str, function_name: str, log_group: s
         ),
     ]
     return json.dumps({"widgets": widgets})
+
+
+def refusals_before_the_function(watched: Watched) -> list[list[object]]:
+    """429s the function never sees, so its log (and the rate-limited alarm) cannot count them: the
+    usage plan's throttling, within API Gateway's 4xx, and WAF's per-IP limits (in us-east-1)."""
+    label = {"label": "API Gateway 4xx (the usage plan's throttling among them)"}
+    lines: list[list[object]] = [
+        ["AWS/ApiGateway", "4XXError", "ApiName", watched.api_name, "Stage", watched.stage_name, label]
+    ]
+    if watched.web_acl_metric is not None:
+        lines += [
+            [
+                "AWS/WAFV2",
+                "BlockedRequests",
+                "WebACL",
+                watched.web_acl_metric,
+                "Rule",
+                rule,
+                {"label": f"WAF {rule}", "region": EDGE_REGION},
+            ]
+            for rule in RATE_RULES
+        ]
+    return lines

@@ -57,6 +57,7 @@ DEFAULTS: dict[str, str] = {
     "alarmEmail": "",
     "wafEnabled": "false",
     "wafRateLimit": "300",
+    "wafMcpRateLimit": "1500",
     "accessLogs": "false",
     "tracing": "false",
 }
@@ -94,6 +95,7 @@ class Settings:
     alarm_email: str | None = None
     waf_enabled: bool = False
     waf_rate_limit: int = 300
+    waf_mcp_rate_limit: int = 1500
     access_logs: bool = False
     tracing: bool = False
 
@@ -260,12 +262,17 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
         mcp_allowed_origins=_origins(raw["mcpAllowedOrigins"]),
         alarm_email=_email(raw, "alarmEmail"),
         waf_enabled=_flag(raw, "wafEnabled"),
-        waf_rate_limit=_positive_int(
-            raw,
-            "wafRateLimit",
-            lambda n: WAF_RATE_LIMIT_RANGE[0] <= n <= WAF_RATE_LIMIT_RANGE[1],
-            f"requests per client IP per 5 minutes, at least {WAF_RATE_LIMIT_RANGE[0]}",
-        ),
+        waf_rate_limit=_waf_rate_limit(raw, "wafRateLimit"),
+        waf_mcp_rate_limit=_waf_rate_limit(raw, "wafMcpRateLimit"),
         access_logs=_flag(raw, "accessLogs"),
         tracing=_flag(raw, "tracing"),
+    )
+
+
+def _waf_rate_limit(raw: Mapping[str, str], key: str) -> int:
+    return _positive_int(
+        raw,
+        key,
+        lambda n: WAF_RATE_LIMIT_RANGE[0] <= n <= WAF_RATE_LIMIT_RANGE[1],
+        f"requests per client IP per 5 minutes, at least {WAF_RATE_LIMIT_RANGE[0]}",
     )

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from infra.api_definition import GATEWAY_ERRORS
+from infra.firewall import WAF_ERRORS
 from tests.conftest import readme_section
 from tests.contract import error_codes_in_code, error_codes_in_spec, spec, statuses_in_code
 
@@ -37,12 +38,15 @@ def test_every_answer_the_gateway_makes_is_documented(path: str):
     for gateway_error in GATEWAY_ERRORS:
         key = gateway_error.status_code or RANGES[gateway_error.response_type]
         assert key in documented(path), gateway_error.response_type
+    for waf_error in WAF_ERRORS:  # with wafEnabled, CloudFront's firewall answers before the gateway
+        assert str(waf_error.status) in documented(path), waf_error.code
+        assert waf_error.code in documented(path)[str(waf_error.status)]["description"]
     throttled = [g for g in GATEWAY_ERRORS if g.response_type == "THROTTLED"]
     assert throttled and "Retry-After" in documented(path)["429"]["headers"]
 
 
 def test_error_codes_in_the_spec_are_exactly_the_ones_in_use():
-    in_use = error_codes_in_code() | {g.code for g in GATEWAY_ERRORS}
+    in_use = error_codes_in_code() | {g.code for g in GATEWAY_ERRORS} | {w.code for w in WAF_ERRORS}
     assert error_codes_in_spec() == in_use
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import app
 import pytest
 
-from infra.firewall import MANAGED_RULE_GROUPS, RATE_LIMITED_BODY
+from infra.firewall import MANAGED_RULE_GROUPS, RATE_LIMITED_BODY, WAF_ERRORS
 from infra.monitoring import LOG_METRICS, RATE_LIMITED, REQUESTS, TOKEN_REFUSED
 from tests.conftest import TOKEN, event
 from tests.contract import error_codes_in_spec, schema_errors
@@ -191,6 +191,27 @@ def test_dashboard_and_its_url():
     assert g.outputs["dashboardUrl"].endswith("#dashboards/dashboard/github-search-prod")
 
 
+def test_the_rate_limited_alarm_says_what_it_counts_and_the_dashboard_shows_the_rest():
+    # The alarm counts the function's log lines: 429s made before the function (the usage plan's
+    # THROTTLED, WAF's rate rules) never reach it, so its text must not claim them, and the
+    # dashboard must show them.
+    g = Graph(recording("hardened"))
+    description = alarms(g)["ops-rate-limited"]["alarmDescription"]
+    assert "only the function's own 429s" in description and "Refused before the function" in description
+    body = json.loads(inputs(g, "ops-dashboard")["dashboardBody"])
+    [refusals] = [w for w in body["widgets"] if w["properties"]["title"] == "Refused before the function"]
+    lines = refusals["properties"]["metrics"]
+    api_name = output(g, "search-rest-api", "name")
+    assert ["AWS/ApiGateway", "4XXError", "ApiName", api_name, "Stage", "v1"] == lines[0][:6]
+    acl = g.inputs(WEB_ACL)
+    rate_rules = {r["visibilityConfig"]["metricName"] for r in acl["rules"] if "rateBasedStatement" in r["statement"]}
+    waf = {(line[3], line[5]): line[6]["region"] for line in lines if line[0] == "AWS/WAFV2"}
+    assert waf == {(acl["visibilityConfig"]["metricName"], rule): "us-east-1" for rule in rate_rules}
+    assert acl["visibilityConfig"]["metricName"] == "github-search-prod"  # one per stack in an account
+    without_waf = json.loads(inputs(graph("dev", ("alarmEmail", "ops@example.com")), "ops-dashboard")["dashboardBody"])
+    assert "AWS/WAFV2" not in json.dumps(without_waf) and "4XXError" in json.dumps(without_waf)
+
+
 # -- the metric filters against the log line the function writes --------------------------------
 
 RESERVED = set(vars(logging.LogRecord("n", 0, "p", 0, "m", None, None))) | {"message", "asctime"}
@@ -270,35 +291,152 @@ def test_web_acl_in_us_east_1_attached_to_the_distribution():
     assert acl["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
 
 
-def test_rate_rule_answers_429_in_the_apis_error_shape():
-    g = graph("dev", ("wafEnabled", "true"), ("wafRateLimit", "120"))
+def acl_rules(g: Graph) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in g.inputs(WEB_ACL)["rules"]}
+
+
+def test_rate_rules_answer_429_in_the_apis_error_shape_with_mcp_on_its_own_limit():
+    g = graph("dev", ("wafEnabled", "true"), ("wafRateLimit", "120"), ("wafMcpRateLimit", "2400"))
     acl = g.inputs(WEB_ACL)
-    [rate] = [r for r in acl["rules"] if "rateBasedStatement" in r["statement"]]
-    assert rate["priority"] == 0  # before the managed groups
-    assert rate["statement"]["rateBasedStatement"] == {
-        "limit": 120,
-        "aggregateKeyType": "IP",
-        "evaluationWindowSec": 300,
+    rules = acl_rules(g)
+    limits = {
+        name: (r["priority"], r["statement"]["rateBasedStatement"]["limit"])
+        for name, r in rules.items()
+        if "rateBasedStatement" in r["statement"]
     }
-    response = rate["action"]["block"]["customResponse"]
-    assert response["responseCode"] == 429
-    headers = {h["name"]: h["value"] for h in response["responseHeaders"]}
-    assert headers["Cache-Control"] == "no-store" and 1 <= int(headers["Retry-After"]) <= 3600
-    [body] = [b for b in acl["customResponseBodies"] if b["key"] == response["customResponseBodyKey"]]
-    assert body["contentType"] == "APPLICATION_JSON" and body["content"] == RATE_LIMITED_BODY
-    error = json.loads(body["content"])
+    assert limits == {"rate-limit-per-ip": (0, 120), "mcp-rate-limit-per-ip": (1, 2400)}  # before the groups
+    assert all(max(r["priority"] for r in rules.values()) > p for p, _ in limits.values())
+    for name in limits:
+        statement = rules[name]["statement"]["rateBasedStatement"]
+        assert (statement["aggregateKeyType"], statement["evaluationWindowSec"]) == ("IP", 300)
+        response = rules[name]["action"]["block"]["customResponse"]
+        assert response["responseCode"] == 429
+        headers = {h["name"]: h["value"] for h in response["responseHeaders"]}
+        assert headers["Cache-Control"] == "no-store" and 1 <= int(headers["Retry-After"]) <= 3600
+        [body] = [b for b in acl["customResponseBodies"] if b["key"] == response["customResponseBodyKey"]]
+        assert body["contentType"] == "APPLICATION_JSON" and body["content"] == RATE_LIMITED_BODY
+    # Hosted assistants share a few egress IPs: /mcp counts against its own bucket, the rest against the other.
+    mcp_scope = rules["mcp-rate-limit-per-ip"]["statement"]["rateBasedStatement"]["scopeDownStatement"]
+    other_scope = rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]["scopeDownStatement"]
+    for path in ("/mcp", "/api/search", "/index.html"):
+        assert waf_matches(mcp_scope, path, set()) == (path == "/mcp")
+        assert waf_matches(other_scope, path, set()) == (path != "/mcp")
+    error = json.loads(RATE_LIMITED_BODY)
     assert schema_errors(error, status="429") == []
     assert error["error"]["code"] == "rate_limited" and "rate_limited" in error_codes_in_spec()
 
 
-def test_managed_rule_groups_and_the_rules_that_only_count():
-    acl = Graph(recording("hardened")).inputs(WEB_ACL)
-    managed = {r["name"]: r for r in acl["rules"] if "managedRuleGroupStatement" in r["statement"]}
-    assert set(managed) == {group for group, _ in MANAGED_RULE_GROUPS}
-    common = managed["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"]
-    counted = {o["name"] for o in common["ruleActionOverrides"]}
-    assert "SizeRestrictions_BODY" in counted  # an MCP request body may exceed 8 KB
-    assert all(r["overrideAction"] == {"none": {}} for r in managed.values())
+def test_the_mcp_limit_defaults_to_what_a_hosted_assistants_users_need():
+    g = graph("dev", ("wafEnabled", "true"))
+    limits = {
+        name: r["statement"]["rateBasedStatement"]["limit"]
+        for name, r in acl_rules(g).items()
+        if "rateBasedStatement" in r["statement"]
+    }
+    usage_plan = g.inputs("aws:apigateway/usagePlan:UsagePlan")["throttleSettings"]["rateLimit"] * 300
+    assert limits["rate-limit-per-ip"] == 300 and limits["mcp-rate-limit-per-ip"] == usage_plan // 2
+
+
+def waf_matches(statement: dict[str, Any], path: str, labels: set[str]) -> bool:
+    """WAF's evaluation of the statement forms the web ACL uses, for a request's path and labels."""
+    if "andStatement" in statement:
+        return all(waf_matches(s, path, labels) for s in statement["andStatement"]["statements"])
+    if "orStatement" in statement:
+        return any(waf_matches(s, path, labels) for s in statement["orStatement"]["statements"])
+    if "notStatement" in statement:
+        return not waf_matches(statement["notStatement"]["statement"], path, labels)
+    if "labelMatchStatement" in statement:
+        assert statement["labelMatchStatement"]["scope"] == "LABEL"
+        return statement["labelMatchStatement"]["key"] in labels
+    if "regexMatchStatement" in statement:
+        match = statement["regexMatchStatement"]
+        assert match["fieldToMatch"] == {"uriPath": {}}, "the evaluator knows the URI path only: teach it"
+        return re.search(match["regexString"], path) is not None
+    match = statement["byteMatchStatement"]
+    assert match["fieldToMatch"] == {"uriPath": {}}, "the evaluator knows the URI path only: teach it"
+    value = match["searchString"]
+    return {"EXACTLY": path == value, "STARTS_WITH": path.startswith(value)}[match["positionalConstraint"]]
+
+
+# What a legitimate search may contain, and the managed rules (AWS's documentation of each rule)
+# that would match it in a query string or an MCP request body.
+LEGITIMATE_SEARCHES = {
+    "web.config": ["AWSManagedRulesCommonRuleSet:RestrictedExtensions_QUERYARGUMENTS"],
+    "app.ini": ["AWSManagedRulesCommonRuleSet:RestrictedExtensions_QUERYARGUMENTS"],
+    "../": ["AWSManagedRulesCommonRuleSet:GenericLFI_QUERYARGUMENTS", "AWSManagedRulesCommonRuleSet:GenericLFI_BODY"],
+    "http://169.254.169.254": [
+        "AWSManagedRulesCommonRuleSet:EC2MetaDataSSRF_QUERYARGUMENTS",
+        "AWSManagedRulesCommonRuleSet:EC2MetaDataSSRF_BODY",
+        "AWSManagedRulesCommonRuleSet:GenericRFI_QUERYARGUMENTS",
+        "AWSManagedRulesCommonRuleSet:GenericRFI_BODY",
+    ],
+    "${jndi": [
+        "AWSManagedRulesKnownBadInputsRuleSet:Log4JRCE_QUERYSTRING",
+        "AWSManagedRulesKnownBadInputsRuleSet:Log4JRCE_BODY",
+    ],
+    "<script>": [
+        "AWSManagedRulesCommonRuleSet:CrossSiteScripting_QUERYARGUMENTS",
+        "AWSManagedRulesCommonRuleSet:CrossSiteScripting_BODY",
+    ],
+}
+
+
+def overrides(rule: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    group = rule["statement"]["managedRuleGroupStatement"]
+    return {o["name"]: o["actionToUse"] for o in group.get("ruleActionOverrides", [])}
+
+
+def blocking_rules_matching(g: Graph, path: str, labels: set[str]) -> list[str]:
+    """The web ACL's own (not managed, not rate) blocking rules a request with these labels meets."""
+    return [
+        name
+        for name, r in acl_rules(g).items()
+        if "block" in r.get("action", {}) and "rateBasedStatement" not in r["statement"]
+        if waf_matches(r["statement"], path, labels)
+    ]
+
+
+@pytest.mark.parametrize("search", sorted(LEGITIMATE_SEARCHES))
+def test_a_legitimate_search_is_only_counted_on_the_api_and_mcp_paths(search: str):
+    g = Graph(recording("hardened"))
+    rules = acl_rules(g)
+    labels: set[str] = set()
+    for qualified in LEGITIMATE_SEARCHES[search]:
+        group_name, rule_name = qualified.split(":")
+        assert overrides(rules[group_name])[rule_name] == {"count": {}}, qualified
+        [group] = [grp for grp in MANAGED_RULE_GROUPS if grp.name == group_name]
+        [rule] = [r for r in group.rules if r.name == rule_name]
+        labels.add(group.namespace + rule.label)
+    for path in ("/api/search", "/api/repos/octo/x", "/mcp"):
+        assert blocking_rules_matching(g, path, labels) == [], path
+    # Off the API, where nothing reads a query string or body, the same labels still block.
+    assert blocking_rules_matching(g, "/index.html", labels) == ["content-rules-off-api"]
+
+
+def test_every_block_waf_can_make_answers_in_the_apis_error_shape():
+    g = Graph(recording("hardened"))
+    acl = g.inputs(WEB_ACL)
+    bodies = {b["key"]: b for b in acl["customResponseBodies"]}
+    blocks = [r["action"]["block"] for r in acl["rules"] if "block" in r.get("action", {})]
+    for rule in acl["rules"]:
+        if "managedRuleGroupStatement" in rule["statement"]:
+            assert rule["overrideAction"] == {"none": {}}
+            blocks += [a["block"] for a in overrides(rule).values() if "block" in a]
+    # Every rule of every group that blocks by default is overridden: to count, or to block in our shape.
+    for group in MANAGED_RULE_GROUPS:
+        listed = overrides(acl_rules(g)[group.name])
+        assert {r.name for r in group.rules if r.blocks} == set(listed), group.name
+    assert len(blocks) > 20
+    for block in blocks:
+        response = block["customResponse"]
+        headers = {h["name"]: h["value"] for h in response["responseHeaders"]}
+        assert headers["Cache-Control"] == "no-store"
+        body = bodies[response["customResponseBodyKey"]]
+        assert body["contentType"] == "APPLICATION_JSON"
+        error = json.loads(body["content"])
+        assert schema_errors(error, status=str(int(response["responseCode"]))) == []
+        assert error["error"]["code"] in error_codes_in_spec()
+    assert {e.code for e in WAF_ERRORS} <= error_codes_in_spec()
 
 
 # -- access logs and tracing -------------------------------------------------------------------------

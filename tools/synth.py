@@ -130,6 +130,7 @@ def _outputs(typ: str, physical: str, inputs: dict[str, Any], where: str) -> dic
             "hostedZoneId": "Z2FDTNDATAQYW2",
         },
         "aws:apigateway/restApi:RestApi": lambda: {
+            "name": physical,  # Pulumi's auto-name; CloudWatch's ApiName dimension
             "rootResourceId": "r00tr3s0ur",
             "executionArn": f"arn:aws:execute-api:{where}:{ACCOUNT}:{physical}",
         },
