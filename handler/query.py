@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -128,21 +129,29 @@ class RepositoryName:
         return f"/repos/{self.owner}/{self.repo}"
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value as a model or client would write it back: JSON (null, 5, ["a"]), capped."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def parse_repository(owner: object, repo: object) -> RepositoryName:
+    """The name GitHub would see, after every normalisation (`.git` dropped), checked against
+    GitHub's rules: no input can make a call to a path other than the one the name spells."""
     if not isinstance(owner, str) or not _OWNER.fullmatch(owner):
-        shown = repr(owner)[:60]
-        raise BadRequest(f"'owner' must be a GitHub user or organization name (got {shown}), e.g. pulumi")
-    if not isinstance(repo, str) or not _REPO.fullmatch(repo) or repo in (".", ".."):
-        shown = repr(repo)[:60]
-        raise BadRequest(f"'repo' must be a GitHub repository name (got {shown}), e.g. pulumi-aws")
-    if repo.endswith(".git"):
-        repo = repo[:-4] or repo
-    return RepositoryName(owner, repo)
+        raise BadRequest(f"'owner' must be a GitHub user or organization name (got {shown(owner)}), e.g. pulumi")
+    name = repo.removesuffix(".git") if isinstance(repo, str) else repo
+    if not isinstance(name, str) or not _REPO.fullmatch(name) or name in (".", ".."):
+        raise BadRequest(f"'repo' must be a GitHub repository name (got {shown(repo)}), e.g. pulumi-aws")
+    return RepositoryName(owner, name)
 
 
 def parse_full_name(value: object) -> RepositoryName:
     """'owner/repo', as search results name repositories."""
     if not isinstance(value, str) or value.count("/") != 1:
-        raise BadRequest(f"a repository id is 'owner/repo' (got {repr(value)[:60]})")
+        raise BadRequest(f"a repository id is 'owner/repo' (got {shown(value)})")
     owner, repo = value.strip().split("/")
     return parse_repository(owner, repo)

@@ -493,6 +493,11 @@ def test_readme_is_cut_at_20000_characters(function_env: FakeGitHub):
         ("octo-", "x"),
         ("o" * 40, "x"),
         ("octo", ".."),
+        ("octo", "."),
+        # ".git" is dropped before GitHub sees the name: what is left must still be a name.
+        ("pulumi", "...git"),
+        ("pulumi", "..git"),
+        ("pulumi", ".git"),
         ("octo", "a/b"),
         ("octo", "x" * 101),
         ("o\u00e9", "x"),

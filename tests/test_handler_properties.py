@@ -143,3 +143,35 @@ def test_any_mcp_request_gets_a_json_rpc_answer(function_env: FakeGitHub, method
         assert message["jsonrpc"] == "2.0" and ("result" in message) != ("error" in message)
         if "error" in message:
             assert isinstance(message["error"]["code"], int) and message["error"]["message"]
+
+
+# -- a repository name can only ever name itself ---------------------------------------------------
+
+name_parts = st.one_of(
+    st.text(st.sampled_from("ab-_.%2eEgit/\\\x00"), max_size=12),
+    st.sampled_from([".", "..", "...", ".git", "..git", "...git", "%2e%2e", "a.git", "a.git.git", "-a", "a-"]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name_parts, name_parts)
+def test_a_repository_name_reaches_github_only_as_the_path_it_spells(
+    function_env: FakeGitHub, owner: str, repo: str
+) -> None:
+    function_env.reset()
+    app.reset()  # no answer from the cache: every accepted name must show its GitHub path
+    response = app.handler(
+        {"resource": "/api/repos/{owner}/{repo}", "httpMethod": "GET", "pathParameters": {"owner": owner, "repo": repo}}
+    )
+    check(response)
+    paths = [s.path for s in function_env.seen]
+    if response["statusCode"] == 400:
+        assert paths == []
+        return
+    spelled = repo.removesuffix(".git")
+    assert paths[0] == f"/repos/{owner}/{spelled}"
+    assert paths[1:] in ([], [f"/repos/{owner}/{spelled}/readme"])
+    for path in paths:
+        segments = path.split("/")
+        # Nothing a normalising proxy or GitHub's router would read as another path.
+        assert not {".", ".."} & set(segments) and "%" not in path and "\\" not in path and "\x00" not in path
