@@ -235,7 +235,8 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Re
 def handler(event: object, context: object = None) -> Response:
     started = time.perf_counter()
     query: SearchQuery | None = None
-    outcome = Outcome()
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    outcome = Outcome(time_left=(lambda: remaining_ms() / 1000) if callable(remaining_ms) else None)
     fields: dict[str, Any] = {"route": None}
     try:
         response, query = respond(event, outcome, fields)
@@ -248,6 +249,7 @@ def handler(event: object, context: object = None) -> Response:
         "status": response["statusCode"],
         "cache": outcome.cache,
         "upstream_status": outcome.upstream_status,
+        "upstream_calls": outcome.upstream_calls,
         "upstream_ms": outcome.upstream_ms,
         "rate_limit_remaining": outcome.rate_limit_remaining,
         "token_refused": outcome.token_refused,

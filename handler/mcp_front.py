@@ -19,6 +19,7 @@ import json
 import os
 
 import mcp_tools
+from query import shown
 from service import Outcome, SearchService
 
 TYPE_CHECKING = False
@@ -33,6 +34,9 @@ MODERN_VERSIONS = ("2026-07-28",)
 SUPPORTED_VERSIONS = MODERN_VERSIONS + LEGACY_VERSIONS
 HEADERLESS_VERSION = "2025-03-26"  # what a request without MCP-Protocol-Version speaks
 MAX_BODY_BYTES = 64 * 1024
+# A 2025-03-26 batch runs its messages one after another: a few, so that one HTTP request cannot
+# outlive the function (each GitHub call is also counted against service.MAX_UPSTREAM_CALLS).
+MAX_BATCH_ITEMS = 8
 LIST_TTL_MS = 3_600_000  # the tool list changes only with a deployment
 
 SERVER_INFO = {"name": "github-search", "title": "GitHub Search", "version": "0.2.0"}
@@ -53,6 +57,20 @@ META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_SERVER = "io.modelcontextprotocol/serverInfo"
 NAMED_METHODS = ("tools/call", "resources/read", "prompts/get")  # each needs Mcp-Name
 MODERN_METHODS = ("server/discover", "tools/list", "tools/call")
+
+
+MAX_INTEGER_DIGITS = 100  # valid JSON, but no id, limit or count of this protocol is that long
+
+
+class NumberTooLarge(ValueError):
+    pass
+
+
+def _integer(digits: str) -> int:
+    # Before int(): Python refuses more than 4300 digits with a ValueError that reads as bad JSON.
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise NumberTooLarge(digits[:20])
+    return int(digits)
 
 
 class Reply:
@@ -135,7 +153,10 @@ class McpFront:
         if len(raw) > MAX_BODY_BYTES:
             return Reply(413, _error(None, INVALID_REQUEST, f"request body over {MAX_BODY_BYTES} bytes"))
         try:
-            message = json.loads(raw)
+            message = json.loads(raw, parse_int=_integer)
+        except NumberTooLarge:
+            too_large = f"Invalid Request: a number in the body has more than {MAX_INTEGER_DIGITS} digits"
+            return Reply(400, _error(None, INVALID_REQUEST, too_large))
         except (ValueError, RecursionError):
             return Reply(400, _error(None, PARSE_ERROR, "Parse error: the body is not JSON"))
 
@@ -152,8 +173,15 @@ class McpFront:
     # -- legacy era ---------------------------------------------------------------------------
 
     def _batch(self, messages: list[object], outcome: Outcome, info: Info) -> Reply:
-        """2025-03-26 requires servers to accept batches; each message is answered in turn."""
-        answers = [self._legacy(m, HEADERLESS_VERSION, outcome, info) for m in messages]
+        """2025-03-26 requires servers to accept batches; each message is answered in turn, the
+        first MAX_BATCH_ITEMS of them: each request beyond gets an error of its own, not silence."""
+        answers = [self._legacy(m, HEADERLESS_VERSION, outcome, info) for m in messages[:MAX_BATCH_ITEMS]]
+        beyond = f"not run: a batch may hold {MAX_BATCH_ITEMS} messages; send this one in another request"
+        answers += [
+            Reply(200, _error(_id(m), INVALID_REQUEST, beyond))
+            for m in messages[MAX_BATCH_ITEMS:]
+            if _kind(m) == "request"
+        ]
         bodies = [a.body for a in answers if a.body is not None]
         return Reply(200, bodies) if bodies else Reply(202)
 
@@ -294,12 +322,12 @@ def _header_mismatch(
         return "the MCP-Protocol-Version header is required"
     body_version = meta.get(META_VERSION) if isinstance(meta, dict) else None
     if body_version is not None and body_version != version:
-        return f"MCP-Protocol-Version header {version!r} does not match _meta {str(body_version)[:40]!r}"
+        return f"MCP-Protocol-Version header {shown(version, 40)} does not match _meta {shown(body_version, 40)}"
     header_method = headers.get("mcp-method")
     if header_method is None:
         return "the Mcp-Method header is required"
     if _decode_header(header_method) != method:
-        return f"Mcp-Method header {header_method.strip()[:80]!r} does not match body method {method[:80]!r}"
+        return f"Mcp-Method header {shown(header_method.strip(), 80)} does not match body method {shown(method, 80)}"
     if method in NAMED_METHODS:
         body_name = params.get("uri" if method == "resources/read" else "name") if isinstance(params, dict) else None
         header_name = headers.get("mcp-name")
@@ -307,7 +335,6 @@ def _header_mismatch(
             return "the Mcp-Name header is required for " + method
         decoded = _decode_header(header_name)
         if decoded is None or decoded != body_name:
-            return (
-                f"Mcp-Name header value {header_name.strip()[:80]!r} does not match body value {str(body_name)[:80]!r}"
-            )
+            header_value = shown(header_name.strip(), 80)
+            return f"Mcp-Name header value {header_value} does not match body value {shown(body_name, 80)}"
     return None

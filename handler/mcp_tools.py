@@ -10,7 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from query import DEFAULT_LIMIT, LIMIT_RANGE, MAX_Q_LENGTH, ORDERS, SORTS, BadRequest, parse_full_name, parse_query
+from query import (
+    DEFAULT_LIMIT,
+    LIMIT_RANGE,
+    MAX_Q_LENGTH,
+    ORDERS,
+    SORTS,
+    BadRequest,
+    parse_full_name,
+    parse_query,
+    shown,
+)
 from query import parse_repository as parse_name
 from service import Failure, Outcome, SearchService
 
@@ -177,12 +187,6 @@ def _error(message: str) -> Json:
     return {"content": [{"type": "text", "text": message}], "isError": True}
 
 
-def _failure_text(failure: Failure) -> str:
-    if failure.retry_after is not None:
-        return f"{failure.message} (rate limited; retry in {failure.retry_after} s)"
-    return failure.message
-
-
 def _search_args(arguments: Json) -> Json:
     """The tool's arguments as the REST query string, so both fronts share one parser."""
     limit = arguments.get("limit")
@@ -249,14 +253,14 @@ def call(service: SearchService, name: object, arguments: object, outcome: Outco
     """The `CallToolResult` for one call; raises UnknownTool for a name no tool has."""
     run = CALLS.get(name) if isinstance(name, str) else None
     if run is None:
-        raise UnknownTool(f"Unknown tool: {str(name)[:80]}; the tools are {', '.join(TOOL_NAMES)}")
+        raise UnknownTool(f"Unknown tool: {shown(name, 80)}; the tools are {', '.join(TOOL_NAMES)}")
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
-        return _error("arguments must be an object")
+        return _error(f"arguments must be an object (got {shown(arguments)})")
     try:
         return run(service, arguments, outcome)
     except BadRequest as exc:
         return _error(f"invalid arguments: {exc}")
     except Failure as exc:
-        return _error(_failure_text(exc))
+        return _error(exc.message)  # a rate limit's message names the wait already

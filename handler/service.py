@@ -21,6 +21,10 @@ STALE_MAX_AGE_SECONDS = 30
 DEFAULT_RETRY_AFTER_SECONDS = 60
 MAX_RETRY_AFTER_SECONDS = 3600  # GitHub's primary limit resets within the hour
 README_MAX_CHARS = 20_000  # enough for a model to learn what a project is, small enough for its context
+# One HTTP request (an MCP batch, say) may spend this many GitHub calls, no more: GitHub allows 30
+# searches a minute for the whole stack, and the usage plan and WAF count HTTP requests, not calls.
+MAX_UPSTREAM_CALLS = 8
+ANSWER_MARGIN_SECONDS = 1.0  # what answering takes once the last GitHub call is back
 RAW = {"Accept": "application/vnd.github.raw+json"}
 # From least to most telling: a combined answer reports its most telling part.
 CACHE_RANK = ("HIT", "REVALIDATED", "MISS", "STALE")
@@ -47,12 +51,23 @@ class Result:
 
 
 class Outcome:
-    """What one request did, for the log line."""
+    """What one request did, for the log line, and what it may still do."""
 
-    __slots__ = ("cache", "rate_limit_remaining", "token_refused", "upstream_ms", "upstream_status")
+    __slots__ = (
+        "cache",
+        "rate_limit_remaining",
+        "time_left",
+        "token_refused",
+        "upstream_calls",
+        "upstream_ms",
+        "upstream_status",
+    )
 
-    def __init__(self, cache: str = "NONE") -> None:
+    def __init__(self, cache: str = "NONE", time_left: Callable[[], float] | None = None) -> None:
         self.cache = cache
+        # Seconds before the function is stopped (Lambda's context); None: no limit (local mode).
+        self.time_left = time_left
+        self.upstream_calls = 0
         self.token_refused: bool | None = None  # True when GitHub refused the configured token (the alarm's signal)
         self.upstream_status: int | None = None
         self.upstream_ms: float | None = None
@@ -177,11 +192,9 @@ class SearchService:
 
         conditional = {"If-None-Match": entry.etag} if entry is not None and entry.etag else {}
         try:
-            reply = self.client.get(path, params, {**(headers or {}), **conditional})
-        except UpstreamTimeout as exc:
-            return self._stale(entry, Failure(504, "upstream_timeout", str(exc)))
-        except UpstreamUnreachable as exc:
-            return self._stale(entry, Failure(502, "upstream_error", str(exc)))
+            reply = self._call(path, params, {**(headers or {}), **conditional}, outcome)
+        except Failure as not_run:
+            return self._stale(entry, not_run)
         outcome.upstream_status = reply.status
         outcome.upstream_ms = round(reply.elapsed_ms, 3)
         outcome.rate_limit_remaining = reply.headers.get("x-ratelimit-remaining")
@@ -213,6 +226,26 @@ class SearchService:
             refused = "GitHub refused the configured token" if self.client.has_token else "GitHub refused the request"
             raise Failure(502, "upstream_error", f"{refused} (HTTP {reply.status}); check the githubToken setting")
         return self._stale(entry, Failure(502, "upstream_error", f"GitHub answered HTTP {reply.status}"))
+
+    def _call(self, path: str, params: list[tuple[str, str]], headers: dict[str, str], outcome: Outcome) -> Reply:
+        """One GitHub call, if this request may still make one (its share of calls, its time)."""
+        if outcome.upstream_calls >= MAX_UPSTREAM_CALLS:
+            message = (
+                f"not run: this request already made {MAX_UPSTREAM_CALLS} GitHub calls, the most one request "
+                "may make; send the rest in another request"
+            )
+            raise Failure(429, "rate_limited", message)
+        worst = self.client.connect_timeout + self.client.read_timeout + ANSWER_MARGIN_SECONDS
+        if outcome.time_left is not None and outcome.time_left() < worst:
+            message = "not run: too little of this request's time is left for another GitHub call; send it again"
+            raise Failure(504, "upstream_timeout", message)
+        outcome.upstream_calls += 1
+        try:
+            return self.client.get(path, params, headers)
+        except UpstreamTimeout as exc:
+            raise Failure(504, "upstream_timeout", str(exc)) from None
+        except UpstreamUnreachable as exc:
+            raise Failure(502, "upstream_error", str(exc)) from None
 
     def _stale(self, entry: Entry | None, failure: Failure) -> tuple[Entry, str, int]:
         """The last good answer (younger than a day, as the cache keeps them) beats an error."""
