@@ -78,6 +78,15 @@ def results(out_dir: Path) -> dict[str, list[dict[str, object]]]:
     return found
 
 
+def summary(run: Run, ok: bool, scenarios: int, passed: int, expected: int) -> str:
+    """The run's line in `make test`: a count of expected failures says where they are explained."""
+    verdict = "PASS" if ok else "FAIL"
+    line = f"{verdict} conformance {run.name}: {scenarios} scenarios, {passed} checks succeeded"
+    if expected:
+        line += f", {expected} expected failures (each with its reason: conformance/{run.baseline.name})"
+    return line
+
+
 def judge(run: Run, url: str, work: Path) -> list[str]:
     """What is wrong with one run, in lines a person can act on (empty: it passed)."""
     out_dir = work / run.name
@@ -107,12 +116,7 @@ def judge(run: Run, url: str, work: Path) -> list[str]:
     ]
     if done.returncode != 0 and not problems:
         problems.append(f"the suite exited {done.returncode}; see {run.name}.log")
-    verdict = "PASS" if not problems else "FAIL"
-    print(
-        f"{verdict} conformance {run.name}: {len(required)} scenarios, {passed} checks succeeded, "
-        f"{len(failing & baseline)} expected failures",
-        flush=True,
-    )
+    print(summary(run, not problems, len(required), passed, len(failing & baseline)), flush=True)
     for problem in problems:
         print(f"  {problem}", flush=True)
     return problems

@@ -4,6 +4,7 @@
     python -m tools.local_server --fake-github   # fully offline, answers from a fake GitHub
 
 Environment: PORT, GITHUB_TOKEN, GITHUB_API_URL, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_READ_TIMEOUT,
+IDLE_TIMEOUT (seconds a connection may send nothing, and a body may take, before it is closed: 10),
 ALLOWED_ORIGINS (CORS for /api, comma-separated; default the ChatGPT origins),
 MCP_ALLOWED_ORIGINS (Origins /mcp accepts; default any port on 127.0.0.1, localhost, [::1]),
 CONTACT_EMAIL.
@@ -39,6 +40,9 @@ LOGGED_TARGET_CHARS = 200
 # other is http.server's 501, which `send_error` turns into the same JSON 405.
 VERBS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE")
 MAX_BODY_BYTES = 1 << 20
+# A connection that sends nothing for this long (idle between requests, or stalled halfway through
+# one), or a body that takes longer in all, is closed: a slow client holds a thread no longer.
+IDLE_TIMEOUT_SECONDS = 10.0
 UNREACHABLE_HINT = "offline? `make dev FAKE=1` answers from a built-in fake GitHub"
 # The names a browser or client on this machine may use for the server; each gets its own URLs.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -47,6 +51,14 @@ log = logging.getLogger("local_server")
 
 class StartError(Exception):
     """The server cannot start as configured; the message is the one line to print."""
+
+
+class BadBody(Exception):
+    """The request's body cannot be read as sent: (status, message) for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 def api_gateway_event(
@@ -101,12 +113,32 @@ def load_function() -> Any:
     return app
 
 
+def idle_timeout() -> float:
+    value = os.environ.get("IDLE_TIMEOUT", "").strip() or str(IDLE_TIMEOUT_SECONDS)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise StartError(f"IDLE_TIMEOUT must be a number of seconds from 0 to 3600, got {json.dumps(value[:20])}")
+    return seconds
+
+
 def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     app = load_function()
+    idle_seconds = idle_timeout()
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
         request_queue_size = 128  # many parallel clients connect at once; the default 5 drops SYNs
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # A client that hangs up early is not the server's failure: one line, not a traceback.
+            error = sys.exc_info()[1]
+            if isinstance(error, ConnectionError | TimeoutError):
+                log.info("client %s: %s, connection closed", client_address[0], type(error).__name__)
+            else:
+                super().handle_error(request, client_address)
 
     try:
         server = Server((host, port), BaseHTTPRequestHandler)
@@ -126,6 +158,8 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "github-search-local"
+        # http.server sets it on the socket: every read and write; the body has it in all.
+        timeout = idle_seconds
 
         def setup(self) -> None:
             super().setup()
@@ -138,15 +172,24 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass  # `_send` has logged it
 
+        def log_error(self, format: str, *args: Any) -> None:
+            # http.server's own word on a connection it gave up on (a timeout): one line.
+            log.info("client %s: %s", self.client_address[0], printable(format % args))
+
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-            """http.server's own refusals (a malformed request line, an unknown verb) in the API's shape."""
+            """http.server's own refusals (a malformed request line, an unknown verb) in the API's shape,
+            as a whole HTTP/1.1 answer: http.server would answer an unparsed line HTTP/0.9-style."""
             self._started = time.perf_counter()
             self.close_connection = True
-            status = 405 if code == 501 else code  # 501: a verb http.server has no method for
+            self.request_version = "HTTP/1.1"
+            # 501: a verb http.server has no method for; 505: a version it does not speak (a client's error).
+            status = {501: 405, 505: 400}.get(code, code)
             errors = {404: "not_found", 405: "method_not_allowed"}
             reason = errors.get(status, "invalid_request" if status < 500 else "internal_error")
             headers = {**self._json_headers(), **({"Allow": "GET, HEAD, OPTIONS"} if status == 405 else {})}
-            self._send(self.command or "GET", status, headers, _error(reason, message or "the request is malformed"))
+            body = _error(reason, message or "the request is malformed")
+            # What arrived, not the previous request on this connection.
+            self._send("-", status, headers, body, target=self.requestline or "-")
 
         def __getattr__(self, name: str) -> Any:
             # http.server dispatches on `do_<VERB>`; every verb goes through one method.
@@ -154,22 +197,69 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
                 return lambda: self._serve(name[3:])
             raise AttributeError(name)
 
-        def _read_body(self) -> bytes | None:
-            """The request body, or None when it is too large to take."""
-            length = self.headers.get("Content-Length", "0")
-            size = int(length) if length.isascii() and length.isdigit() and len(length) < 10 else -1
-            if not 0 <= size <= MAX_BODY_BYTES:
-                self.close_connection = True
-                return None
-            return self.rfile.read(size) if size else b""
+        def _read_body(self) -> bytes:
+            """The request's body, by Content-Length or chunked; BadBody when it cannot be taken."""
+            deadline = time.monotonic() + idle_seconds
+            encoding = self.headers.get("Transfer-Encoding")
+            if encoding is not None:
+                if encoding.strip().lower() != "chunked":
+                    raise BadBody(
+                        400, f"Transfer-Encoding {json.dumps(encoding.strip()[:40])} is not supported; use chunked"
+                    )
+                if "Content-Length" in self.headers:  # RFC 9112: chunked wins, and the connection closes
+                    self.close_connection = True
+                return self._read_chunked(deadline)
+            length = self.headers.get("Content-Length", "0").strip()
+            if not (length.isascii() and length.isdigit() and len(length) < 10):
+                raise BadBody(400, f"Content-Length must be a whole number of bytes, got {json.dumps(length[:20])}")
+            if int(length) > MAX_BODY_BYTES:
+                raise BadBody(413, f"the request body must be at most {MAX_BODY_BYTES} bytes")
+            return self._read_exactly(int(length), deadline)
+
+        def _read_exactly(self, size: int, deadline: float) -> bytes:
+            chunks, left = [], size
+            while left:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the request body took too long")
+                data = self.rfile.read1(min(left, 65536))
+                if not data:
+                    raise BadBody(400, f"the connection closed {left} bytes before the end of the body")
+                chunks.append(data)
+                left -= len(data)
+            return b"".join(chunks)
+
+        def _read_chunked(self, deadline: float) -> bytes:
+            """RFC 9112 section 7.1: size lines in hex (extensions ignored), data, CRLF; trailers dropped."""
+            body = bytearray()
+            while True:
+                line = self.rfile.readline(1024)
+                size_text = line.split(b";", 1)[0].strip()
+                if not line.endswith(b"\n") or not size_text or len(size_text) > 8:
+                    raise BadBody(400, "a chunk size line is malformed")
+                try:
+                    size = int(size_text, 16)
+                except ValueError:
+                    raise BadBody(400, "a chunk size is not hexadecimal") from None
+                if size == 0:
+                    break
+                if len(body) + size > MAX_BODY_BYTES:
+                    raise BadBody(413, f"the request body must be at most {MAX_BODY_BYTES} bytes")
+                body += self._read_exactly(size, deadline)
+                if self._read_exactly(2, deadline) != b"\r\n":
+                    raise BadBody(400, "a chunk does not end with CRLF")
+            while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):  # trailer fields
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the request body took too long")
+            return bytes(body)
 
         def _serve(self, method: str) -> None:
             self._started = time.perf_counter()
             path = urlsplit(self.path).path
-            body = self._read_body()
-            if body is None:
-                message = f"the request body must be at most {MAX_BODY_BYTES} bytes"
-                self._send(method, 413, self._json_headers(), _error("payload_too_large", message))
+            try:
+                body = self._read_body()
+            except BadBody as bad:
+                self.close_connection = True  # what is left of the body would read as a next request
+                self._send(method, bad.status, self._json_headers(), _error("invalid_request", bad.message))
                 return
             files = files_for(self.headers.get("Host", ""))
             if path in ("/api", "/mcp") or path.startswith("/api/"):
@@ -200,13 +290,15 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
         def _json_headers(self) -> dict[str, str]:
             return {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", **self._cors()}
 
-        def _send(self, method: str, status: int, headers: dict[str, str], body: bytes) -> None:
+        def _send(
+            self, method: str, status: int, headers: dict[str, str], body: bytes, target: str | None = None
+        ) -> None:
             # Logged before the client can see the answer: request threads are daemons, so a line
             # written after it could be lost to a Ctrl-C or SIGTERM that follows the last response.
             ms = (time.perf_counter() - self._started) * 1000
             cache_outcome = headers.get("X-Search-Cache", "-")
-            target = printable(getattr(self, "path", None) or self.requestline)
-            log.info("%s %s %d %s %.1f ms", printable(method), target, status, cache_outcome, ms)
+            logged = printable(target if target is not None else self.path)
+            log.info("%s %s %d %s %.1f ms", printable(method), logged, status, cache_outcome, ms)
             self.send_response(status)
             headers.setdefault("Cache-Control", "no-store")
             for name, value in headers.items():
