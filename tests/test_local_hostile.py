@@ -104,22 +104,29 @@ def threads(server: LocalServer) -> int:
 
 
 def test_stalled_bodies_are_closed_and_their_threads_freed(fake_server: FakeGitHub):
-    server = LocalServer(fake_server.url, env={"IDLE_TIMEOUT": str(IDLE)})  # its own: threads counted alone
+    # Its own server, so that threads are counted alone, and three seconds: long enough for all 40
+    # to be held at once on a loaded machine, short enough to wait for.
+    idle = 3.0
+    server = LocalServer(fake_server.url, env={"IDLE_TIMEOUT": str(idle)})
     try:
-        before = threads(server)
+        before = 1  # the main thread, once the start-up probe's request thread is gone
+        deadline = time.monotonic() + 5
+        while threads(server) > before and time.monotonic() < deadline:
+            time.sleep(0.02)
         stalled = []
         for _ in range(40):
             sock = connect(server)
             sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n")
             sock.sendall(b'{"jsonrpc"')  # 10 of the 200 bytes announced, then nothing
             stalled.append(sock)
-        deadline = time.monotonic() + 5
-        while threads(server) < before + 40 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert threads(server) >= before + 40  # each stalled client holds a thread...
+        deadline, peak = time.monotonic() + 5, 0
+        while peak < before + 40 and time.monotonic() < deadline:
+            peak = max(peak, threads(server))
+            time.sleep(0.01)
+        assert peak >= before + 40  # each stalled client holds a thread...
         started = time.monotonic()
-        assert all(closed_within(sock, IDLE + 5) for sock in stalled)  # ...until the idle timeout
-        assert time.monotonic() - started < IDLE + 5
+        assert all(closed_within(sock, idle + 5) for sock in stalled)  # ...until the idle timeout
+        assert time.monotonic() - started < idle + 5
         for sock in stalled:
             sock.close()
         deadline = time.monotonic() + 5
