@@ -13,10 +13,18 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from urllib.parse import unquote
 
 from github_api import GitHubClient
-from query import BadRequest, SearchQuery, parse_query, parse_repository
+from query import (
+    BadRequest,
+    parse_code_query,
+    parse_file,
+    parse_issue_query,
+    parse_query,
+    parse_repository,
+)
 from service import DEFAULT_TTL_SECONDS, Failure, Outcome, Result, SearchService
 
 log = logging.getLogger("github_search")
@@ -24,10 +32,14 @@ log = logging.getLogger("github_search")
 DEFAULT_API_URL = "https://api.github.com"
 LOGGED_QUERY_CHARS = 80
 SEARCH_PATH = "/api/search"
+CODE_PATH = "/api/search/code"
+ISSUES_PATH = "/api/search/issues"
 REPOSITORY_PATH = "/api/repos/{owner}/{repo}"
+CONTENTS_PATH = "/api/repos/{owner}/{repo}/contents/{path+}"
 MCP_PATH = "/mcp"
 # The function's cache outcome. Not X-Cache: CloudFront sets that one on every answer.
 CACHE_HEADER = "X-Search-Cache"
+REST_ROUTES = (SEARCH_PATH, CODE_PATH, ISSUES_PATH, REPOSITORY_PATH, CONTENTS_PATH)
 
 # typing stays out of the cold start; mypy still sees the types.
 TYPE_CHECKING = False
@@ -136,11 +148,13 @@ def reset() -> None:
 
 
 def route(path: str) -> tuple[str, dict[str, str] | None]:
-    """The API Gateway resource a path matches, and its path parameters (as API Gateway names them)."""
+    """The API Gateway resource a path matches, and its path parameters (decoded, as API Gateway does)."""
     if path.startswith("/api/repos/"):
-        parts = path[len("/api/repos/") :].split("/")
+        parts = [unquote(p) for p in path[len("/api/repos/") :].split("/")]
         if len(parts) == 2 and all(parts):
             return REPOSITORY_PATH, {"owner": parts[0], "repo": parts[1]}
+        if len(parts) >= 4 and parts[2] == "contents" and all(parts[:2]) and any(parts[3:]):
+            return CONTENTS_PATH, {"owner": parts[0], "repo": parts[1], "path": "/".join(parts[3:])}
     return path, None
 
 
@@ -157,28 +171,35 @@ def _route(event: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     return SEARCH_PATH, {}
 
 
-def _search(event: Mapping[str, Any], outcome: Outcome) -> tuple[Response, SearchQuery | None]:
+def _answer(parse: Callable[[], Any], run: Callable[[Any, Outcome], Result], outcome: Outcome) -> tuple[Response, Any]:
+    """Parse the request (400 if it cannot be), then let the service answer it: (response, request)."""
     try:
-        query = parse_query(event.get("queryStringParameters"))
+        request = parse()
     except BadRequest as exc:
         return error(400, "invalid_request", str(exc)), None
-    outcome.cache = "MISS"  # unless the search finds it HIT, REVALIDATED or STALE
+    outcome.cache = "MISS"  # unless the service finds it HIT, REVALIDATED or STALE
     try:
-        return ok(service().search(query, outcome)), query
+        return ok(run(request, outcome)), request
     except Failure as exc:
-        return failed(exc), query
+        return failed(exc), request
 
 
-def _repository(params: Mapping[str, Any], outcome: Outcome) -> Response:
-    try:
-        name = parse_repository(params.get("owner"), params.get("repo"))
-    except BadRequest as exc:
-        return error(400, "invalid_request", str(exc))
-    outcome.cache = "MISS"
-    try:
-        return ok(service().repository(name, outcome))
-    except Failure as exc:
-        return failed(exc)
+def _get(resource: str, event: Mapping[str, Any], params: Mapping[str, Any], outcome: Outcome) -> tuple[Response, Any]:
+    """The REST front's GET routes: each a parser and a service call."""
+    qs = event.get("queryStringParameters")
+    svc = service()
+    if resource == REPOSITORY_PATH:
+        return _answer(lambda: parse_repository(params.get("owner"), params.get("repo")), svc.repository, outcome)
+    if resource == CONTENTS_PATH:
+        ref = qs.get("ref") if isinstance(qs, Mapping) else None
+        return _answer(
+            lambda: parse_file(params.get("owner"), params.get("repo"), params.get("path"), ref), svc.file, outcome
+        )
+    if resource == CODE_PATH:
+        return _answer(lambda: parse_code_query(qs), svc.code, outcome)
+    if resource == ISSUES_PATH:
+        return _answer(lambda: parse_issue_query(qs), svc.issues, outcome)
+    return _answer(lambda: parse_query(qs), svc.search, outcome)
 
 
 def _mcp(event: Mapping[str, Any], method: str, outcome: Outcome, fields: dict[str, Any]) -> Response:
@@ -202,7 +223,7 @@ def _mcp(event: Mapping[str, Any], method: str, outcome: Outcome, fields: dict[s
     return _json_response(reply.status, reply.body, out)
 
 
-def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Response, SearchQuery | None]:
+def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Response, Any]:
     if not isinstance(event, Mapping):
         return error(400, "invalid_request", "malformed request event"), None
     cors = _cors_headers(event)
@@ -212,7 +233,7 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Re
     query = None
     if resource == MCP_PATH:
         return _mcp(event, str(method), outcome, fields), None
-    if resource not in (SEARCH_PATH, REPOSITORY_PATH):
+    if resource not in REST_ROUTES:
         response = error(404, "not_found", f"no API at {resource[:80]!r}; try GET {SEARCH_PATH}?q=...")
     elif method == "OPTIONS" and cors:
         preflight = {
@@ -224,17 +245,15 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Re
         return {"statusCode": 204, "headers": preflight, "body": "", "isBase64Encoded": False}, None
     elif method not in ("GET", "HEAD"):
         response = error(405, "method_not_allowed", "only GET and HEAD are supported", {"Allow": "GET, HEAD"})
-    elif resource == REPOSITORY_PATH:
-        response = _repository(params, outcome)
     else:
-        response, query = _search(event, outcome)
+        response, query = _get(resource, event, params, outcome)
     response["headers"].update(cors)
     return response, query
 
 
 def handler(event: object, context: object = None) -> Response:
     started = time.perf_counter()
-    query: SearchQuery | None = None
+    query: Any = None
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     outcome = Outcome(time_left=(lambda: remaining_ms() / 1000) if callable(remaining_ms) else None)
     fields: dict[str, Any] = {"route": None}
@@ -244,8 +263,8 @@ def handler(event: object, context: object = None) -> Response:
         log.exception("unexpected error")
         response = error(500, "internal_error", "unexpected error; see the function's logs")
     fields |= {
-        "query": query.q[:LOGGED_QUERY_CHARS] if query else None,
-        "sort": query.sort if query else None,
+        "query": query.q[:LOGGED_QUERY_CHARS] if hasattr(query, "q") else None,
+        "sort": getattr(query, "sort", None) or None,
         "status": response["statusCode"],
         "cache": outcome.cache,
         "upstream_status": outcome.upstream_status,

@@ -99,11 +99,11 @@ def search_answer(payload: object) -> dict[str, object]:
     return {"total_count": _count(total, "total_count"), "incomplete_results": incomplete, "repos": repos}
 
 
-def first(answer: dict[str, object], limit: int) -> dict[str, object]:
-    """The answer cut to `limit` repositories."""
-    repos = answer["repos"]
-    assert isinstance(repos, list)
-    return {**answer, "repos": repos[:limit]}
+def first(answer: dict[str, object], limit: int, key: str = "repos") -> dict[str, object]:
+    """The answer cut to `limit` results (repositories, hits, issues)."""
+    results = answer[key]
+    assert isinstance(results, list)
+    return {**answer, key: results[:limit]}
 
 
 def _flag(value: object, name: str) -> bool:

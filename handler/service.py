@@ -11,21 +11,33 @@ import json
 import time
 from collections.abc import Callable, Hashable, Mapping
 
+from findings import code_answer, contents, issue_page, issues_answer
 from github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
 from mapping import Unexpected, first, parse_json, readme_text, repository_page, search_answer, with_readme
-from query import RepositoryName, SearchQuery
+from query import CodeQuery, FilePath, IssueQuery, IssueRef, RepositoryName, SearchQuery
 from ttl_cache import Entry, TtlCache, View
 
 DEFAULT_TTL_SECONDS = 300
 STALE_MAX_AGE_SECONDS = 30
 DEFAULT_RETRY_AFTER_SECONDS = 60
 MAX_RETRY_AFTER_SECONDS = 3600  # GitHub's primary limit resets within the hour
-README_MAX_CHARS = 20_000  # enough for a model to learn what a project is, small enough for its context
+README_MAX_CHARS = 4_000  # enough for a model to learn what a project is; about 1,000 tokens
 # One HTTP request (an MCP batch, say) may spend this many GitHub calls, no more: GitHub allows 30
 # searches a minute for the whole stack, and the usage plan and WAF count HTTP requests, not calls.
 MAX_UPSTREAM_CALLS = 8
 ANSWER_MARGIN_SECONDS = 1.0  # what answering takes once the last GitHub call is back
 RAW = {"Accept": "application/vnd.github.raw+json"}
+TEXT_MATCHES = {"Accept": "application/vnd.github.text-match+json"}  # the lines each code hit matched
+# GitHub's x-ratelimit-resource, as a person would name the limit.
+LIMITS = {
+    "search": "search limit (30 a minute with a token, 10 without)",
+    "code_search": "code search limit (10 a minute)",
+    "core": "API limit (5,000 an hour with a token, 60 without)",
+}
+UNCONFIGURED_CODE_SEARCH = (
+    "code search needs a GitHub token, and this service has none: its owner sets one with "
+    "pulumi config set --secret githubToken <token> (locally: GITHUB_TOKEN)"
+)
 # From least to most telling: a combined answer reports its most telling part.
 CACHE_RANK = ("HIT", "REVALIDATED", "MISS", "STALE")
 
@@ -75,7 +87,8 @@ class Outcome:
 
 
 def _view(value: dict[str, object]) -> View:
-    return View(value, json.dumps(value, ensure_ascii=False))
+    # Compact: a model pays for every space in the text copy of a result.
+    return View(value, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def is_rate_limit(reply: Reply) -> bool:
@@ -137,17 +150,82 @@ class SearchService:
 
     def search(self, query: SearchQuery, outcome: Outcome) -> Result:
         """`GET /search/repositories` once per (q, sort, order); every `limit` is cut from it."""
-        entry, cache, max_age = self._fetch(
+        found = self._fetch(
             ("search", *query.upstream_key),
             "/search/repositories",
             query.github_params(),
             lambda body: search_answer(parse_json(body)),
             outcome,
         )
-        view = entry.views.get(query.limit)
+        return self._first(found, query.limit, "repos", outcome)
+
+    def code(self, query: CodeQuery, outcome: Outcome) -> Result:
+        """`GET /search/code` with its text matches; GitHub answers it only with a token."""
+        if not self.client.has_token:
+            raise Failure(503, "not_configured", UNCONFIGURED_CODE_SEARCH)
+        found = self._fetch(
+            ("code", *query.upstream_key),
+            "/search/code",
+            query.github_params(),
+            lambda body: code_answer(parse_json(body)),
+            outcome,
+            headers=TEXT_MATCHES,
+        )
+        return self._first(found, query.limit, "hits", outcome)
+
+    def issues(self, query: IssueQuery, outcome: Outcome) -> Result:
+        """`GET /search/issues`: issues and pull requests."""
+        found = self._fetch(
+            ("issues", *query.upstream_key),
+            "/search/issues",
+            query.github_params(),
+            lambda body: issues_answer(parse_json(body)),
+            outcome,
+        )
+        return self._first(found, query.limit, "issues", outcome)
+
+    def issue(self, ref: IssueRef, outcome: Outcome) -> Result:
+        """One issue or pull request, by number."""
+        missing = Failure(404, "not_found", f"no issue or pull request {ref.name.full_name}#{ref.number} on GitHub")
+        entry, cache, max_age = self._fetch(
+            ("issue", *ref.key),
+            ref.github_path,
+            [],
+            lambda body: issue_page(parse_json(body)),
+            outcome,
+            missing=missing,
+        )
+        return self._whole(entry, cache, max_age, outcome)
+
+    def file(self, path: FilePath, outcome: Outcome) -> Result:
+        """A file's text (cut) or a directory's listing, at a ref or the default branch."""
+        at = f" at {path.ref}" if path.ref else ""
+        missing = Failure(404, "not_found", f"no {path.path or 'root'} in {path.name.full_name}{at} on GitHub")
+        entry, cache, max_age = self._fetch(
+            ("file", *path.key),
+            path.github_path,
+            path.github_params(),
+            lambda body: contents(parse_json(body), path.name.full_name, path.path, path.ref),
+            outcome,
+            missing=missing,
+        )
+        return self._whole(entry, cache, max_age, outcome)
+
+    def _first(self, found: tuple[Entry, str, int], limit: int, key: str, outcome: Outcome) -> Result:
+        """The first `limit` results of a cached answer: one GitHub call serves every limit."""
+        entry, cache, max_age = found
+        view = entry.views.get(limit)
         if view is None:
             assert isinstance(entry.value, dict)
-            view = entry.views[query.limit] = _view(first(entry.value, query.limit))
+            view = entry.views[limit] = _view(first(entry.value, limit, key))
+        outcome.cache = cache
+        return Result(view, cache, max_age)
+
+    def _whole(self, entry: Entry, cache: str, max_age: int, outcome: Outcome) -> Result:
+        view = entry.views.get(None)
+        if view is None:
+            assert isinstance(entry.value, dict)
+            view = entry.views[None] = _view(entry.value)
         outcome.cache = cache
         return Result(view, cache, max_age)
 
@@ -218,7 +296,8 @@ class SearchService:
             raise Failure(400, "invalid_request", github_message(reply.body))
         if is_rate_limit(reply):
             wait = retry_after_seconds(reply.headers, self.wall_clock())
-            message = f"GitHub's rate limit was reached; retry in {wait} s"
+            limit = LIMITS.get(reply.headers.get("x-ratelimit-resource", ""), "rate limit")
+            message = f"GitHub's {limit} was reached; retry in {wait} s"
             return self._stale(entry, Failure(429, "rate_limited", message, retry_after=wait))
         if reply.status in (401, 403):
             if self.client.has_token:

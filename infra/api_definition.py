@@ -57,7 +57,10 @@ class GatewayError:
 
 ROUTES = (
     Route(("api", "search")),
+    Route(("api", "search", "code")),
+    Route(("api", "search", "issues")),
     Route(("api", "repos", "{owner}", "{repo}")),
+    Route(("api", "repos", "{owner}", "{repo}", "contents", "{path+}")),  # greedy: a path has slashes
     Route(("mcp",)),  # POST carries the protocol; GET and DELETE get the function's 405, not a 403
 )
 

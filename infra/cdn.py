@@ -13,7 +13,7 @@ CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED_POLICY_ID = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_POLICY_ID = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 # The only query parameters the API reads; nothing else may split the cache or reach the origin.
-API_QUERY_PARAMETERS = ("q", "sort", "order", "limit")
+API_QUERY_PARAMETERS = ("q", "sort", "order", "limit", "kind", "ref")
 HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
 MIN_VIEWER_TLS = "TLSv1.2_2021"
 # The landing and legal pages need their own images and inline styles, nothing else.

@@ -19,11 +19,14 @@ BUILD_DIR = ROOT / "build"
 # Everything the function needs, and nothing else (no tests, no __pycache__, no editor files).
 HANDLER_FILES = (
     "app.py",
+    "documents.py",
+    "findings.py",
     "github_api.py",
     "mapping.py",
     "mcp_front.py",
     "mcp_tools.py",
     "query.py",
+    "schemas.py",
     "service.py",
     "ttl_cache.py",
 )

@@ -155,7 +155,7 @@ class SearchApi(pulumi.ComponentResource):
             if path not in resources:
                 parent = resource(path[:-1]).id if len(path) > 1 else self.rest_api.root_resource_id
                 resources[path] = aws.apigateway.Resource(
-                    f"{name}-resource-{path[-1].strip('{}')}",  # api, search: the names stacks already have
+                    f"{name}-resource-{path[-1].strip('{}+')}",  # api, search: the names stacks already have
                     rest_api=self.rest_api.id,
                     parent_id=parent,
                     path_part=path[-1],
@@ -254,7 +254,7 @@ class SearchApi(pulumi.ComponentResource):
         self, name: str, route: Route, resource: aws.apigateway.Resource, child: pulumi.ResourceOptions
     ) -> list[pulumi.CustomResource]:
         """Method and integration for one route, and the permission for the function to be invoked by it."""
-        slug = "-".join(p.strip("{}") for p in route.path)
+        slug = "-".join(p.strip("{}+") for p in route.path)
         method = aws.apigateway.Method(
             f"{name}-method-{slug}",
             rest_api=self.rest_api.id,

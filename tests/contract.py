@@ -18,8 +18,24 @@ _STATUS_CALLS = {"error", "_json_response", "Failure"}
 
 @cache
 def spec() -> dict[str, Any]:
+    """The published document, its shared responses, parameters and headers inlined (schemas keep
+    their $refs: the validator resolves those)."""
     [document] = [yaml.safe_load(f.body) for f in site_files("http://127.0.0.1:1") if f.key == "openapi.yaml"]
-    return document
+    components = document["components"]
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            kind = ref.split("/")[2] if ref.startswith("#/components/") else None
+            if kind in ("responses", "parameters", "headers"):
+                return inline(components[kind][ref.rsplit("/", 1)[1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    inlined: dict[str, Any] = {**document, "paths": inline(document["paths"])}
+    return inlined
 
 
 def validator(schema: dict[str, Any]) -> OAS31Validator:

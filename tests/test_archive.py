@@ -62,7 +62,7 @@ def test_unpacked_archive_answers_with_standard_library_only(tmp_path: Path, fak
     )
     out = json.loads(result.stdout)
     assert [a["statusCode"] for a in out["answers"]] == [200, 200, 400, 200]
-    assert len(json.loads(out["answers"][3]["body"])["result"]["tools"]) == 4  # the MCP front, from the archive
+    assert len(json.loads(out["answers"][3]["body"])["result"]["tools"]) == 7  # the MCP front, from the archive
     assert [a["headers"].get("X-Search-Cache") for a in out["answers"][:2]] == ["MISS", "HIT"]
     third_party = [
         m for m in out["modules"] if m.split(".")[0] in {"requests", "urllib3", "boto3", "botocore", "pulumi"}

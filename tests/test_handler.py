@@ -480,10 +480,10 @@ def test_moved_repository_is_404_that_says_so(function_env: FakeGitHub):
     assert "renamed or transferred" in assert_error(app.handler(repo_event("octo", "old")), 404, "not_found")
 
 
-def test_readme_is_cut_at_20000_characters(function_env: FakeGitHub):
+def test_readme_is_cut_at_4000_characters(function_env: FakeGitHub):
     function_env.queue(Answer(200, repository_page("octo", "long")), Answer(200, ("é" * 25_000).encode()))
     page = body(app.handler(repo_event("octo", "long")))
-    assert page["readme"] == "é" * 20_000 and page["readme_truncated"] is True
+    assert page["readme"] == "é" * 4_000 and page["readme_truncated"] is True
 
 
 @pytest.mark.parametrize(

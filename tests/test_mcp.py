@@ -15,11 +15,12 @@ import requests
 from jsonschema import Draft202012Validator
 from mcp.client.client import Client
 
+from tests.conftest import TOKEN
 from tools.background import LocalServer
 from tools.fake_github import FakeGitHub
 
 MODES = ["legacy", "auto", "2026-07-28"]
-TOOLS = ["search_repositories", "get_repository", "search", "fetch"]
+TOOLS = ["search_repositories", "get_repository", "search_code", "search_issues", "get_file", "search", "fetch"]
 MODERN = "2026-07-28"
 META = {
     "io.modelcontextprotocol/protocolVersion": MODERN,
@@ -30,7 +31,7 @@ META = {
 
 @pytest.fixture(scope="module")
 def server(fake_server: FakeGitHub) -> Iterator[LocalServer]:
-    running = LocalServer(fake_server.url)
+    running = LocalServer(fake_server.url, env={"GITHUB_TOKEN": TOKEN})  # code search needs one
     yield running
     running.stop()
 
@@ -54,7 +55,7 @@ def structured(result: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_sdk_lists_the_four_read_only_tools(server: LocalServer, mode: str):
+def test_sdk_lists_the_read_only_tools(server: LocalServer, mode: str):
     async def work(client: Client) -> Any:
         return client.session.protocol_version, await client.list_tools()
 
@@ -73,6 +74,9 @@ def test_sdk_calls_every_tool_and_each_answer_matches_its_output_schema(server: 
     calls: dict[str, dict[str, Any]] = {
         "search_repositories": {"query": "pulumi language:python", "sort": "forks", "order": "asc", "limit": 3},
         "get_repository": {"owner": "pulumi", "repo": "pulumi-aws"},
+        "search_code": {"query": "WebAcl language:python", "limit": 2},
+        "search_issues": {"query": "repo:octo/tracker crash", "kind": "pr", "sort": "comments"},
+        "get_file": {"owner": "pulumi", "repo": "pulumi-aws", "path": "docs/README.md", "ref": "v7.0.0"},
         "search": {"query": "mcp server"},
         "fetch": {"id": "pulumi/pulumi-aws"},
     }
@@ -86,6 +90,17 @@ def test_sdk_calls_every_tool_and_each_answer_matches_its_output_schema(server: 
         errors = list(Draft202012Validator(schemas[name]).iter_errors(structured(result)))
         assert errors == [], (name, errors)
     assert len(structured(results["search_repositories"])["repos"]) == 3
+    [first_hit, _] = structured(results["search_code"])["hits"]
+    assert first_hit["path"].endswith(".py") and first_hit["fragments"] and "WebAcl" in first_hit["fragments"][0]
+    issues = structured(results["search_issues"])["issues"]
+    assert (
+        len(issues) == 5
+        and issues[0]["repository"] == "octo/tracker"
+        and issues[0]["labels"] == ["bug", "area/tracker"]
+    )
+    found = structured(results["get_file"])
+    assert (found["kind"], found["path"], found["ref"]) == ("file", "docs/README.md", "v7.0.0")
+    assert found["content"].startswith("# docs/README.md") and found["size"] > len(found["content"]) - 1
     page = structured(results["get_repository"])
     assert page["full_name"] == "pulumi/pulumi-aws" and page["license"] == "Apache-2.0"
     assert page["readme"].startswith("# pulumi-aws") and page["readme_truncated"] is False
@@ -95,6 +110,7 @@ def test_sdk_calls_every_tool_and_each_answer_matches_its_output_schema(server: 
     assert document["id"] == "pulumi/pulumi-aws" and document["url"] == "https://github.com/pulumi/pulumi-aws"
     assert "Stars: 1234" in document["text"] and "## README" in document["text"]
     assert document["metadata"] == {
+        "kind": "repository",
         "stars": 1234,
         "language": "Python",
         "topics": ["search", "mcp"],

@@ -282,11 +282,17 @@ def test_rest_api_regional_any_verb_on_every_route_with_key(graph: Graph):
         "/api/repos",
         "/api/repos/{owner}",
         "/api/repos/{owner}/{repo}",
+        "/api/repos/{owner}/{repo}/contents",
+        "/api/repos/{owner}/{repo}/contents/{path+}",
         "/api/search",
+        "/api/search/code",
+        "/api/search/issues",
         "/mcp",
     ]
     methods = {paths[m["inputs"]["resourceId"]]: m["inputs"] for m in graph.all("aws:apigateway/method:Method")}
-    assert set(methods) == {"/api/search", "/api/repos/{owner}/{repo}", "/mcp"}
+    # Every REST path of the published spec, and /mcp.
+    published = {p.replace("{path}", "{path+}") for p in contract.spec()["paths"]}
+    assert set(methods) == published | {"/mcp"}
     for method in methods.values():
         # ANY: HEAD and every other verb reach the function (its 405 JSON) instead of API Gateway's 403
         assert method["httpMethod"] == "ANY" and method["apiKeyRequired"] is True
@@ -307,7 +313,10 @@ def test_invoke_permissions_scoped_to_this_api_and_each_route(graph: Graph):
         assert permission["function"] == graph.outputs["functionName"]
     assert sorted(p["sourceArn"] for p in permissions) == [
         f"{execution_arn}/*/*/api/repos/*/*",
+        f"{execution_arn}/*/*/api/repos/*/*/contents/*",
         f"{execution_arn}/*/*/api/search",
+        f"{execution_arn}/*/*/api/search/code",
+        f"{execution_arn}/*/*/api/search/issues",
         f"{execution_arn}/*/*/mcp",
     ]
 
@@ -463,7 +472,12 @@ def test_api_cache_key_is_only_the_supported_parameters(graph: Graph):
     ]
     key = policy["inputs"]["parametersInCacheKeyAndForwardedToOrigin"]
     assert key["queryStringsConfig"]["queryStringBehavior"] == "whitelist"
-    assert sorted(key["queryStringsConfig"]["queryStrings"]["items"]) == ["limit", "order", "q", "sort"]
+    # Exactly the query parameters the published operations take: nothing else splits the cache.
+    published = {
+        p["name"] for path in contract.spec()["paths"].values() for p in path["get"]["parameters"] if p["in"] == "query"
+    }
+    assert sorted(key["queryStringsConfig"]["queryStrings"]["items"]) == sorted(published)
+    assert published == {"q", "sort", "order", "limit", "kind", "ref"}
     assert key["headersConfig"]["headerBehavior"] == "none"  # never Host
     assert key["cookiesConfig"]["cookieBehavior"] == "none"
     inputs = policy["inputs"]

@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 import sys
 
-import yaml
-from query import BadRequest, parse_query
+from query import _REF, BadRequest, parse_file, parse_query
 
-from infra.site import site_files
+from tests.contract import spec
 
 # ECMA-262's \s (what OpenAPI/JSON Schema patterns mean), spelled out for Python's re.
 ECMA_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 
 
 def q_pattern() -> re.Pattern[str]:
-    [spec] = [yaml.safe_load(f.body) for f in site_files("http://127.0.0.1:1") if f.key == "openapi.yaml"]
-    [q] = [p for p in spec["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "q"]
+    [q] = [p for p in spec()["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "q"]
     ecma = q["schema"]["pattern"].replace("\\S", f"[^{ECMA_WHITESPACE}]").replace("\\s", ECMA_WHITESPACE)
     return re.compile(ecma)
 
@@ -41,3 +39,17 @@ def test_ordinary_queries_are_valid_in_both():
     pattern = q_pattern()
     for q in ("pulumi", " x ", "language:python stars:>100", "\ufeffx"):
         assert pattern.search(q) and handler_accepts(q)
+
+
+def test_the_spec_and_the_handler_agree_on_refs_and_paths():
+    [operation] = [spec()["paths"]["/api/repos/{owner}/{repo}/contents/{path}"]["get"]]
+    patterns = {p["name"]: p["schema"]["pattern"] for p in operation["parameters"] if "pattern" in p["schema"]}
+    assert patterns["ref"] == f"^{_REF.pattern}$".replace("{1,255}", "+")
+    path = re.compile(patterns["path"])
+    for candidate in ("src/a.py", "a//b", "a/./b", "../x", "x\\y", "é/ü.md", "a\x7fb"):
+        try:
+            parse_file("o", "r", candidate)
+            accepted = True
+        except BadRequest:
+            accepted = False
+        assert bool(path.search(candidate)) == accepted, candidate

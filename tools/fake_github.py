@@ -1,8 +1,14 @@
 """A fake GitHub REST API: a real HTTP/1.1 server on 127.0.0.1 answering in GitHub's shapes.
 
 Used by the tests, the benchmarks and `make dev FAKE=1`. By default it answers
-`GET /search/repositories`, `GET /repos/{owner}/{repo}` and `GET /repos/{owner}/{repo}/readme`
-(raw Markdown) with deterministic content and an ETag (and 304 to a matching `If-None-Match`).
+`GET /search/repositories`, `/search/code` (with text matches), `/search/issues`,
+`/repos/{owner}/{repo}`, `/repos/{owner}/{repo}/readme` (raw Markdown),
+`/repos/{owner}/{repo}/issues/{number}` and `/repos/{owner}/{repo}/contents/{path}` with
+deterministic content of realistic size and an ETag (and 304 to a matching `If-None-Match`).
+Contents: any path is a text file of a few KB, except `big.py` (60 KB), `logo.png` (binary),
+`huge.bin` (over 1 MB: no content, as GitHub), `link` (a symlink), `vendor` (a submodule), a
+path ending in `/` or `docs` (a directory of 150 entries) and `missing` (404). Code search
+answers 401 without a token, as GitHub does.
 
 Failures can be asked for from outside, by anything that can send a query or a name: a search
 query word, an owner or a repository named after a trigger (`missing` -> 404, `rate-limited` ->
@@ -13,6 +19,7 @@ everything, one request each.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import socket
@@ -22,7 +29,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 SECONDARY_LIMIT_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 SLOW_SECONDS = 5.0
@@ -89,6 +96,98 @@ def repository_page(owner: str, repo: str) -> dict[str, Any]:
 def readme(owner: str, repo: str) -> str:
     paragraphs = [f"{repo} is a project by {owner}. Paragraph {n}." for n in range(1, README_PARAGRAPHS + 1)]
     return f"# {repo}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+LINES = [f"    line {n}: value = compute(record, {n})  # a line of realistic length\n" for n in range(1, 2000)]
+
+
+def code_hit(n: int, q: str) -> dict[str, Any]:
+    repo = f"octo-{n}/code-{n}"
+    path = f"src/module_{n}/handler.py"
+    fragment = f"def handler(event):\n    # {q}\n    return respond({q!r}, event)\n"
+    return {
+        "name": "handler.py",
+        "path": path,
+        "sha": hashlib.sha1(f"{repo}/{path}".encode(), usedforsecurity=False).hexdigest(),  # git names blobs so
+        "url": f"https://api.github.com/repositories/{n}/contents/{path}",
+        "git_url": f"https://api.github.com/repositories/{n}/git/blobs/abc",
+        "html_url": f"https://github.com/{repo}/blob/main/{path}",
+        "repository": {**repository(n, q), "full_name": repo, "html_url": f"https://github.com/{repo}"},
+        "score": 1.0,
+        "text_matches": [
+            {
+                "object_url": f"https://api.github.com/repositories/{n}/contents/{path}",
+                "object_type": "FileContent",
+                "property": "content",
+                "fragment": fragment * (1 + n % 3) + "".join(LINES[: n % 5]),
+                "matches": [{"text": q, "indices": [20, 20 + len(q)]}],
+            }
+            for _ in range(1 + n % 4)
+        ],
+    }
+
+
+def issue(owner: str, repo: str, number: int, q: str = "") -> dict[str, Any]:
+    pull = number % 3 == 0
+    return {
+        "url": f"https://api.github.com/repos/{owner}/{repo}/issues/{number}",
+        "repository_url": f"https://api.github.com/repos/{owner}/{repo}",
+        "html_url": f"https://github.com/{owner}/{repo}/{'pull' if pull else 'issues'}/{number}",
+        "id": 90000 + number,
+        "number": number,
+        "title": f"Issue {number} about {q or repo}",
+        "user": {"login": f"user{number}", "id": number, "type": "User"},
+        "labels": [{"id": 1, "name": "bug", "color": "d73a4a"}, {"id": 2, "name": f"area/{repo}", "color": "fff"}],
+        "state": "open" if number % 2 else "closed",
+        "locked": False,
+        "comments": number * 2,
+        "created_at": "2026-10-01T10:00:00Z",
+        "updated_at": "2026-11-01T10:00:00Z",
+        "closed_at": None,
+        "author_association": "CONTRIBUTOR",
+        "body": f"When I search for {q or repo} the answer is wrong.\n\n" + "Steps to reproduce: ... " * 60,
+        "reactions": {"total_count": number, "+1": number},
+        **({"pull_request": {"url": f"https://api.github.com/repos/{owner}/{repo}/pulls/{number}"}} if pull else {}),
+    }
+
+
+def contents(owner: str, repo: str, path: str) -> Answer | dict[str, Any] | list[dict[str, Any]]:
+    """`/repos/{owner}/{repo}/contents/{path}` in GitHub's shapes: a file, a directory, a link..."""
+    name = path.rstrip("/").rsplit("/", 1)[-1] or repo
+    base = f"https://github.com/{owner}/{repo}"
+    web = quote(path, safe="/")  # GitHub's html_url is percent-encoded
+    sha = hashlib.sha1(f"{owner}/{repo}/{path}".encode(), usedforsecurity=False).hexdigest()  # git names blobs so
+    if name == "missing":
+        return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+    if path == "" or path.endswith("/") or name == "docs":
+        directory = path.rstrip("/")
+        prefix = f"{directory}/" if directory else ""
+        return [
+            {
+                "name": f"page-{n}.md",
+                "path": f"{prefix}page-{n}.md",
+                "type": "dir" if n % 10 == 0 else "file",
+                "size": 0 if n % 10 == 0 else 100 * n,
+                "sha": sha,
+                "html_url": f"{base}/blob/main/{prefix}page-{n}.md",
+            }
+            for n in range(150)
+        ]
+    entry = {"name": name, "path": path, "sha": sha, "html_url": f"{base}/blob/main/{web}", "type": "file"}
+    if name == "link":
+        return {**entry, "type": "symlink", "target": "docs/page-1.md", "size": 13}
+    if name == "vendor":
+        return {**entry, "type": "submodule", "submodule_git_url": "https://github.com/octo/vendor.git", "size": 0}
+    if name == "huge.bin":
+        return {**entry, "size": 3_000_000, "encoding": "none", "content": ""}
+    if name == "logo.png":
+        raw = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    elif name == "big.py":
+        raw = "".join(LINES[:800]).encode()
+    else:
+        raw = f"# {path} in {owner}/{repo}\n\n".encode() + "".join(LINES[:40]).encode()
+    encoded = base64.encodebytes(raw).decode()  # GitHub wraps its base64 at 60 columns, with newlines
+    return {**entry, "size": len(raw), "encoding": "base64", "content": encoded}
 
 
 def trigger(words: list[str]) -> Answer | None:
@@ -172,6 +271,38 @@ class FakeGitHub:
                 return Answer(422, validation_failed("q", "missing"))
             triggered = trigger(seen.params["q"].split())
             body = search_answer(seen.params)
+        elif seen.path == "/search/code":
+            if "authorization" not in seen.headers:
+                return Answer(
+                    401, {"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"}
+                )
+            triggered = trigger(seen.params.get("q", "").split())
+            per_page = int(seen.params.get("per_page", "30"))
+            body = {
+                "total_count": 777,
+                "incomplete_results": False,
+                "items": [code_hit(n, seen.params.get("q", "")) for n in range(1, per_page + 1)],
+            }
+        elif seen.path == "/search/issues":
+            q = seen.params.get("q", "")
+            triggered = trigger(q.split())
+            per_page = int(seen.params.get("per_page", "30"))
+            body = {
+                "total_count": 321,
+                "incomplete_results": False,
+                "items": [issue("octo", "tracker", n, q) for n in range(1, per_page + 1)],
+            }
+        elif len(parts) == 5 and parts[0] == "repos" and parts[3] == "issues" and parts[4].isdigit():
+            triggered = trigger(parts[1:3]) or (trigger(["missing"]) if int(parts[4]) > 10_000 else None)
+            body = issue(parts[1], parts[2], int(parts[4]))
+        elif len(parts) >= 4 and parts[0] == "repos" and parts[3] == "contents":
+            found = contents(
+                parts[1],
+                parts[2],
+                unquote("/".join(parts[4:])) + ("/" if seen.path.endswith("/") and len(parts) > 4 else ""),
+            )
+            triggered = trigger(parts[1:3]) or (found if isinstance(found, Answer) else None)
+            body = found
         elif len(parts) in (3, 4) and parts[0] == "repos" and parts[3:] in ([], ["readme"]):
             owner, repo = parts[1:3]
             triggered = trigger([owner, repo]) or (trigger(["missing"]) if parts[3:] and repo == "no-readme" else None)
