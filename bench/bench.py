@@ -122,6 +122,51 @@ def warm_overhead(requests: int, make_event: Callable[[int], dict[str, Any]] = r
     }
 
 
+TOOLS_LIST_BUDGET = 12 * 1024  # bytes of the whole tools/list result
+ANSWER_BUDGET = 10 * 1024  # bytes of one default call's result, structured content and its text copy
+# A default call of each tool: what a model sends when it adds nothing (get_file: a typical source file).
+DEFAULT_CALLS = {
+    "search_repositories": {"query": "pulumi language:python"},
+    "get_repository": {"owner": "pulumi", "repo": "pulumi-aws"},
+    "search_code": {"query": "WebAcl language:python"},
+    "search_issues": {"query": "repo:octo/tracker crash"},
+    "get_file": {"owner": "pulumi", "repo": "pulumi-aws", "path": "src/provider.py"},
+    "search": {"query": "mcp server"},
+    "fetch": {"id": "pulumi/pulumi-aws"},
+}
+
+
+def answer_sizes() -> dict[str, Any]:
+    """What a model's context pays: the tool list, and a default call of each tool (the fake GitHub's
+    bodies are GitHub's shapes at realistic sizes). Tokens are estimated at 4 bytes each."""
+    fake = FakeGitHub().start()
+    os.environ.update({"GITHUB_API_URL": fake.url, "CACHE_TTL_SECONDS": "300", "GITHUB_TOKEN": "bench-token"})
+    app.reset()
+
+    def result(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        response = app.handler({"resource": "/mcp", "httpMethod": "POST", "headers": {}, "body": json.dumps(body)})
+        found: dict[str, Any] = json.loads(response["body"])["result"]
+        return found
+
+    def size(value: object) -> int:
+        return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+    try:
+        listed = size(result("tools/list", {}))
+        calls = {name: result("tools/call", {"name": name, "arguments": args}) for name, args in DEFAULT_CALLS.items()}
+    finally:
+        app.reset()
+        os.environ.pop("GITHUB_TOKEN", None)
+        fake.stop()
+    assert not any(c.get("isError") for c in calls.values()), calls
+    return {
+        "tools_list": {"bytes": listed, "tokens_estimate": listed // 4, "budget_bytes": TOOLS_LIST_BUDGET},
+        "default_calls": {name: size(c) for name, c in calls.items()},
+        "budget_bytes": ANSWER_BUDGET,
+    }
+
+
 def upstream_economy(requests: int) -> dict[str, Any]:
     """The same (q, sort, order) with every limit from 1 to 20, in turn: GitHub is asked once."""
     fake = FakeGitHub().start()
@@ -200,6 +245,12 @@ def table(results: dict[str, Any]) -> str:
         ),
         ("offline synth (prod)", f"{s['synth_ms']} ms vs floor {s['floor_ms']} ms", f"{s['ratio']}x", s["reference"]),
     ]
+    z = results["answer_sizes"]
+    t = z["tools_list"]
+    rows.append(("tools/list", f"{t['bytes']} bytes (~{t['tokens_estimate']} tokens)", "", f"<= {t['budget_bytes']}"))
+    rows += [
+        (f"default call: {name}", f"{n} bytes", "", f"<= {z['budget_bytes']}") for name, n in z["default_calls"].items()
+    ]
     m = results["machine"]
     lines = [
         f"machine: {m['cores']} cores, Python {m['python']}, {m['platform']}; {results['date']}",
@@ -227,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             "warm_overhead": warm_overhead(warm),
             "warm_overhead_mcp": warm_overhead(warm, mcp_event),
             "upstream_economy": upstream_economy(economy),
+            "answer_sizes": answer_sizes(),
             "archive": archive_figures(workdir),
             "offline_synth": offline_synth(synth_runs),
         }

@@ -35,3 +35,16 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     assert results["archive"]["identical_hashes"] is True
     assert results["cold_init"]["ratio"] > 0 and results["offline_synth"]["ratio"] > 0
     assert "| cold init (median) |" in done.stdout
+    # Sizes are correctness, not speed: what a model's context pays for the tool list and each answer.
+    sizes = results["answer_sizes"]
+    assert sizes["tools_list"]["bytes"] <= sizes["tools_list"]["budget_bytes"] == 12 * 1024
+    assert set(sizes["default_calls"]) == {
+        "search_repositories",
+        "get_repository",
+        "search_code",
+        "search_issues",
+        "get_file",
+        "search",
+        "fetch",
+    }
+    assert all(0 < n <= sizes["budget_bytes"] == 10 * 1024 for n in sizes["default_calls"].values())

@@ -39,8 +39,8 @@ def test_smoke_passes_against_the_local_server(server: LocalServer):
     result = smoke(server.base)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert sum(line.startswith("PASS ") for line in lines) == 6
-    assert lines[-1] == "6 passed, 0 failed"
+    assert sum(line.startswith("PASS ") for line in lines) == 7
+    assert lines[-1] == "7 passed, 0 failed"
 
 
 def broken_copy(tmp_path: Path, name: str, text: str | bytes) -> Path:

@@ -23,7 +23,28 @@ TIMEOUT = 30
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CACHE_OUTCOMES = ("HIT", "MISS", "REVALIDATED", "STALE")
 MCP_VERSION = "2025-11-25"  # what today's assistants speak
-MCP_TOOLS = ("search_repositories", "get_repository", "search", "fetch")
+MCP_TOOLS = ("search_repositories", "get_repository", "search_code", "search_issues", "get_file", "search", "fetch")
+# One call of each tool that reaches a new part of GitHub, and the REST route that answers the same.
+MORE_OF_GITHUB: tuple[tuple[str, dict[str, Any], str, dict[str, str]], ...] = (
+    (
+        "search_code",
+        {"query": "WebAcl language:python repo:pulumi/examples", "limit": 1},
+        "/api/search/code",
+        {"q": "WebAcl language:python repo:pulumi/examples", "limit": "1"},
+    ),
+    (
+        "search_issues",
+        {"query": "repo:pulumi/pulumi-aws is:issue", "limit": 1},
+        "/api/search/issues",
+        {"q": "repo:pulumi/pulumi-aws is:issue", "limit": "1"},
+    ),
+    (
+        "get_file",
+        {"owner": "pulumi", "repo": "pulumi", "path": "README.md"},
+        "/api/repos/pulumi/pulumi/contents/README.md",
+        {},
+    ),
+)
 
 
 class CheckFailed(Exception):
@@ -118,6 +139,17 @@ class Smoke:
         head = self.http.head(self.base + "/api/search", params={"q": "pulumi"}, timeout=TIMEOUT)
         expect(head.status_code == 200, f"HEAD answered {head.status_code}")
 
+    def more_of_github(self) -> None:
+        for _, _, path, params in MORE_OF_GITHUB:
+            response = self.get(path, params=params)
+            if path == "/api/search/code" and response.status_code == 503:
+                expect(response.json()["error"]["code"] == "not_configured", f"{path}: {response.text[:200]}")
+                continue  # no token on the stack: said so, in the error shape
+            expect(response.status_code == 200, f"{path} answered {response.status_code}: {response.text[:200]}")
+            template = path if not path.startswith("/api/repos/") else "/api/repos/{owner}/{repo}/contents/{path}"
+            errors = sorted(self.validator(self.response_schema("200", template)).iter_errors(response.json()), key=str)
+            expect(not errors, f"{path} does not match the spec: {errors[0].message if errors else ''}")
+
     def errors(self) -> None:
         cases = [
             ("GET", "/api/search", 400, "invalid_request"),
@@ -165,21 +197,25 @@ class Smoke:
         expect(init.get("protocolVersion") == MCP_VERSION, f"initialize negotiated {init.get('protocolVersion')!r}")
         tools = {tool["name"]: tool for tool in rpc("tools/list", {}, 2).get("tools", [])}
         expect(set(MCP_TOOLS) <= set(tools), f"tools/list has {sorted(tools)}, expected {', '.join(MCP_TOOLS)}")
-        call = rpc("tools/call", {"name": "search_repositories", "arguments": {"query": "pulumi", "limit": 3}}, 3)
-        expect(call.get("isError") is not True, f"search_repositories failed: {str(call.get('content'))[:200]}")
-        schema = tools["search_repositories"]["outputSchema"]
-        problems = list(Draft202012Validator(schema).iter_errors(call.get("structuredContent")))
-        expect(
-            not problems, f"structuredContent does not match outputSchema: {problems[0].message if problems else ''}"
-        )
+        calls = [("search_repositories", {"query": "pulumi", "limit": 3})] + [(t, a) for t, a, _, _ in MORE_OF_GITHUB]
+        for n, (name, arguments) in enumerate(calls, start=3):
+            call = rpc("tools/call", {"name": name, "arguments": arguments}, n)
+            text = str(call.get("content"))[:200]
+            if name == "search_code" and call.get("isError") and "githubToken" in text:
+                continue  # a stack without a token: GitHub answers code search only with one, and it says so
+            expect(call.get("isError") is not True, f"{name} failed: {text}")
+            problems = list(
+                Draft202012Validator(tools[name]["outputSchema"]).iter_errors(call.get("structuredContent"))
+            )
+            expect(not problems, f"{name}'s structuredContent does not match its outputSchema: {problems[:1]}")
         get = self.http.get(endpoint, headers={"Accept": "text/event-stream"}, timeout=TIMEOUT)
         expect(get.status_code == 405, f"GET /mcp answered {get.status_code}, expected 405 (no SSE stream)")
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def response_schema(self, status: str) -> dict[str, Any]:
+    def response_schema(self, status: str, path: str = "/api/search") -> dict[str, Any]:
         assert self.spec is not None
-        operation = self.spec["paths"]["/api/search"]["get"]
+        operation = self.spec["paths"][path]["get"]
         schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
         return schema
 
@@ -192,8 +228,11 @@ class Smoke:
         self.check("openapi.yaml: valid OpenAPI, servers[0].url is the base", self.openapi)
         self.check("pages: / and /legal are HTML, /logo.png is a PNG", self.pages)
         self.check("search: /api/search?q=pulumi is 200, matches the spec, says X-Search-Cache; HEAD too", self.search)
+        self.check("code, issues, files: each REST route answers its schema", self.more_of_github)
         self.check("errors: no q 400, POST 405, unknown path 404, each JSON, not cached", self.errors)
-        self.check("mcp: initialize, tools/list (4 tools), a search matching its outputSchema; GET 405", self.mcp)
+        self.check(
+            "mcp: initialize, tools/list (7 tools), a call of each new tool matching its schema; GET 405", self.mcp
+        )
         if urlsplit(self.base).scheme == "https":
             self.check("https: http:// redirects to https://, HSTS is set", self.https_only)
         failed = [name for name, failure in self.results if failure]
