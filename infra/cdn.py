@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-# AWS managed policies: cache "Managed-CachingOptimized" and "Managed-CachingDisabled", origin
-# request "Managed-AllViewerExceptHostHeader" (every viewer header but Host, which API Gateway refuses).
-CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-CACHING_DISABLED_POLICY_ID = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-ALL_VIEWER_EXCEPT_HOST_POLICY_ID = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-# The only query parameters the API reads; nothing else may split the cache or reach the origin.
-API_QUERY_PARAMETERS = ("q", "sort", "order", "limit", "kind", "ref")
+from infra.edge_definition import API_CACHE, API_ORIGIN_ID, API_QUERY_PARAMETERS, BEHAVIORS, SITE_ORIGIN_ID, Behavior
+
 HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
 MIN_VIEWER_TLS = "TLSv1.2_2021"
 # The landing and legal pages need their own images and inline styles, nothing else.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-SITE_ORIGIN_ID, API_ORIGIN_ID = "site", "api"
 EDGE_REGION = "us-east-1"  # CloudFront's own region: its log delivery source lives there
-# Every verb reaches the function, so that POST or DELETE get its 405 in the API's JSON shape
-# rather than CloudFront's 403 page; only GET and HEAD answers are ever cached.
-ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 
 
 class Cdn(pulumi.ComponentResource):
@@ -105,6 +97,9 @@ class Cdn(pulumi.ComponentResource):
         else:
             viewer_certificate = {"cloudfront_default_certificate": True}
 
+        [default] = [b for b in BEHAVIORS if b.path_pattern is None]
+        ordered = [b for b in BEHAVIORS if b.path_pattern is not None]
+        behaviors: list[Any] = [cache_behavior(b, api_cache.id, security_headers.id) for b in (default, *ordered)]
         self.distribution = aws.cloudfront.Distribution(
             f"{name}-distribution",
             enabled=True,
@@ -133,42 +128,8 @@ class Cdn(pulumi.ComponentResource):
                     "custom_headers": [{"name": "x-api-key", "value": api_key}],
                 },
             ],
-            default_cache_behavior={
-                "target_origin_id": SITE_ORIGIN_ID,
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ["GET", "HEAD"],
-                "cached_methods": ["GET", "HEAD"],
-                "compress": True,
-                "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
-                "response_headers_policy_id": security_headers.id,
-            },
-            ordered_cache_behaviors=[
-                {
-                    "path_pattern": "api/*",
-                    "target_origin_id": API_ORIGIN_ID,
-                    "viewer_protocol_policy": "redirect-to-https",
-                    "allowed_methods": ALL_METHODS,
-                    "cached_methods": ["GET", "HEAD"],
-                    "compress": True,
-                    "cache_policy_id": api_cache.id,
-                    "response_headers_policy_id": security_headers.id,
-                },
-                {
-                    # MCP: POSTs, never cached; the protocol's headers (Accept, Content-Type,
-                    # MCP-Protocol-Version, Mcp-Method, Mcp-Name, Origin) reach the function.
-                    "path_pattern": "/mcp",
-                    "target_origin_id": API_ORIGIN_ID,
-                    "viewer_protocol_policy": "redirect-to-https",
-                    "allowed_methods": ALL_METHODS,
-                    "cached_methods": ["GET", "HEAD"],
-                    # CloudFront compresses only through a cache policy with Gzip/Brotli, which
-                    # CachingDisabled has not: the function's small JSON answers go as they are.
-                    "compress": False,
-                    "cache_policy_id": CACHING_DISABLED_POLICY_ID,
-                    "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
-                    "response_headers_policy_id": security_headers.id,
-                },
-            ],
+            default_cache_behavior=behaviors[0],
+            ordered_cache_behaviors=behaviors[1:],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=viewer_certificate,
             web_acl_id=web_acl_arn,  # WAFv2 takes the web ACL's ARN here
@@ -219,6 +180,26 @@ class Cdn(pulumi.ComponentResource):
             delivery_destination_arn=destination.arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
+
+
+def cache_behavior(
+    behavior: Behavior, api_cache_id: pulumi.Input[str], headers_id: pulumi.Input[str]
+) -> dict[str, Any]:
+    """One `Behavior` as the distribution's arguments."""
+    args: dict[str, Any] = {
+        "target_origin_id": behavior.origin,
+        "viewer_protocol_policy": "redirect-to-https",
+        "allowed_methods": list(behavior.methods),
+        "cached_methods": ["GET", "HEAD"],
+        "compress": behavior.compress,
+        "cache_policy_id": api_cache_id if behavior.cache_policy == API_CACHE else behavior.cache_policy,
+        "response_headers_policy_id": headers_id,
+    }
+    if behavior.path_pattern is not None:
+        args["path_pattern"] = behavior.path_pattern
+    if behavior.origin_request_policy is not None:
+        args["origin_request_policy_id"] = behavior.origin_request_policy
+    return args
 
 
 def log_delivery_policy(group_arn: str) -> str:
