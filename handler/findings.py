@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from mapping import MAX_RESULTS, Unexpected, _count, _object, _required_text, _text, _timestamp, _web_url
+from mapping import Unexpected, _count, _object, _required_text, _text, _timestamp, _web_url, search_items
 
 FRAGMENTS_PER_HIT = 3
 FRAGMENT_CHARS = 300
@@ -19,18 +19,6 @@ ISSUE_BODY_CHARS = 4_000  # of one issue fetched by id
 FILE_CHARS = 4_000  # of one file: about 1,000 tokens; the answer says how large the file is
 DIRECTORY_ENTRIES = 50
 BINARY_SNIFF_BYTES = 8_000
-
-
-def _items(payload: object) -> tuple[dict[str, object], list[object]]:
-    answer = _object(payload, "answer")
-    items = answer.get("items")
-    if not isinstance(items, list):
-        raise Unexpected("no 'items' in GitHub's answer")
-    incomplete = answer.get("incomplete_results", False)
-    if not isinstance(incomplete, bool):
-        raise Unexpected("'incomplete_results' is not a boolean")
-    total = _count(answer.get("total_count", len(items)), "total_count")
-    return {"total_count": total, "incomplete_results": incomplete}, items[:MAX_RESULTS]
 
 
 def _cut(text: str | None, cap: int) -> tuple[str | None, bool]:
@@ -63,7 +51,7 @@ def code_hit(item: object) -> dict[str, object]:
 
 def code_answer(payload: object) -> dict[str, object]:
     """`/search/code` (with text matches) as ours."""
-    head, items = _items(payload)
+    head, items = search_items(payload)
     return {**head, "hits": [code_hit(item) for item in items]}
 
 
@@ -110,7 +98,7 @@ def issue(item: object, body_chars: int = BODY_CHARS) -> dict[str, object]:
 
 def issues_answer(payload: object) -> dict[str, object]:
     """`/search/issues` as ours."""
-    head, items = _items(payload)
+    head, items = search_items(payload)
     return {**head, "issues": [issue(item) for item in items]}
 
 

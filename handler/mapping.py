@@ -85,8 +85,8 @@ def repository_summary(item: object) -> dict[str, object]:
     }
 
 
-def search_answer(payload: object) -> dict[str, object]:
-    """GitHub's `/search/repositories` answer as ours, with at most MAX_RESULTS repositories."""
+def search_items(payload: object) -> tuple[dict[str, object], list[object]]:
+    """Any GitHub search answer: its counts as ours, and its first MAX_RESULTS items to map."""
     answer = _object(payload, "answer")
     items = answer.get("items")
     if not isinstance(items, list):
@@ -94,9 +94,14 @@ def search_answer(payload: object) -> dict[str, object]:
     incomplete = answer.get("incomplete_results", False)
     if not isinstance(incomplete, bool):
         raise Unexpected("'incomplete_results' is not a boolean")
-    repos = [repository_summary(item) for item in items[:MAX_RESULTS]]
-    total = answer.get("total_count", len(repos))
-    return {"total_count": _count(total, "total_count"), "incomplete_results": incomplete, "repos": repos}
+    total = _count(answer.get("total_count", len(items)), "total_count")
+    return {"total_count": total, "incomplete_results": incomplete}, items[:MAX_RESULTS]
+
+
+def search_answer(payload: object) -> dict[str, object]:
+    """GitHub's `/search/repositories` answer as ours, with at most MAX_RESULTS repositories."""
+    head, items = search_items(payload)
+    return {**head, "repos": [repository_summary(item) for item in items]}
 
 
 def first(answer: dict[str, object], limit: int, key: str = "repos") -> dict[str, object]:
