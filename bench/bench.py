@@ -202,7 +202,8 @@ def archive_figures(workdir: Path) -> dict[str, Any]:
         "zipped_bytes": first.size,
         "identical_hashes": first.sha256_base64 == second.sha256_base64,
         "sha256": first.sha256_base64,
-        "target": "<= 32 KiB (original bundle: 214 KB); identical",
+        # 32 KiB for two tools' worth of handler; seven tools (code, issues, files) need a little more.
+        "target": "<= 40 KiB (original bundle: 214 KB); identical",
     }
 
 
