@@ -354,3 +354,17 @@ def test_the_deploy_role_can_tag_and_untag_everything_the_program_creates():
         if not grants(deploy, action, arn.removesuffix(":*"))
     ]
     assert missing == []
+
+
+def test_the_deploy_role_subscribes_only_email_to_the_alarm_topics():
+    # The alarms' only subscriber is an email address; an HTTP or Lambda subscription could carry
+    # every alarm elsewhere. sns:Protocol is in every Subscribe request (the IAM reference lists it).
+    [subscribe] = [s for s in statements(policy("deploy-role-policy.json")) if "sns:Subscribe" in s["Action"]]
+    assert subscribe["Action"] == ["sns:Subscribe"]
+    assert subscribe["Condition"] == {"StringEquals": {"sns:Protocol": "email"}}
+    protocols = {
+        unwrap(r["inputs"])["protocol"]
+        for r in recording("hardened")["resources"]
+        if r["type"] == "aws:sns/topicSubscription:TopicSubscription"
+    }
+    assert protocols == {"email"}
