@@ -95,9 +95,38 @@ class SearchApi(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:api:SearchApi", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        environment: dict[str, Any] = {
+            "GITHUB_API_URL": github_api_url,
+            "CACHE_TTL_SECONDS": str(cache_ttl_seconds),
+            # DNS rebinding guard for /mcp; its *.cloudfront.net name cannot be known here without a cycle.
+            "MCP_ALLOWED_ORIGINS": ",".join(mcp_allowed_origins),
+        }
+        if github_token is not None:
+            environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
+        self.function = self._function(name, environment, log_retention_days, tracing)
+        self.rest_api = aws.apigateway.RestApi(
+            f"{name}-rest-api",
+            description="GitHub repository search (reached through CloudFront with an API key)",
+            endpoint_configuration={"types": "REGIONAL"},
+            api_key_source="HEADER",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        deployment = self._deployment(name)
+        self.stage = self._stage(
+            name, deployment, access_logs=access_logs, tracing=tracing, retention=log_retention_days
+        )
+        self.api_key = self._usage_plan(name, throttle_rate_limit, throttle_burst_limit)
 
-        log_group = aws.cloudwatch.LogGroup(f"{name}-function-logs", retention_in_days=log_retention_days, opts=child)
+        # What the distribution needs: the origin's host name, the path onto the stage, the key.
+        self.origin_domain = self.stage.invoke_url.apply(lambda url: url.split("://", 1)[1].split("/", 1)[0])
+        self.origin_path = f"/{STAGE_NAME}"
+        self.api_key_value: pulumi.Output[str] = pulumi.Output.secret(self.api_key.value)
+        self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})
+
+    def _function(self, name: str, environment: dict[str, Any], retention: int, tracing: bool) -> aws.lambda_.Function:
+        """The function, its own log group and a role that may write there (and to X-Ray when tracing)."""
+        child = pulumi.ResourceOptions(parent=self)
+        log_group = aws.cloudwatch.LogGroup(f"{name}-function-logs", retention_in_days=retention, opts=child)
         self.log_group_name = log_group.name
         role = aws.iam.Role(f"{name}-function-role", assume_role_policy=assume_role_policy(), opts=child)
         role_policy = aws.iam.RolePolicy(
@@ -108,17 +137,8 @@ class SearchApi(pulumi.ComponentResource):
             function_policies.append(
                 aws.iam.RolePolicy(f"{name}-function-tracing", role=role.id, policy=TRACING_POLICY, opts=child)
             )
-
-        environment: dict[str, Any] = {
-            "GITHUB_API_URL": github_api_url,
-            "CACHE_TTL_SECONDS": str(cache_ttl_seconds),
-            # DNS rebinding guard for /mcp; its *.cloudfront.net name cannot be known here without a cycle.
-            "MCP_ALLOWED_ORIGINS": ",".join(mcp_allowed_origins),
-        }
-        if github_token is not None:
-            environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
         archive = build_archive()
-        self.function = aws.lambda_.Function(
+        return aws.lambda_.Function(
             f"{name}-function",
             runtime=RUNTIME,
             architectures=[ARCHITECTURE],
@@ -141,13 +161,9 @@ class SearchApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=function_policies),
         )
 
-        self.rest_api = aws.apigateway.RestApi(
-            f"{name}-rest-api",
-            description="GitHub repository search (reached through CloudFront with an API key)",
-            endpoint_configuration={"types": "REGIONAL"},
-            api_key_source="HEADER",
-            opts=child,
-        )
+    def _deployment(self, name: str) -> aws.apigateway.Deployment:
+        """The API's resources, methods and gateway answers from `API`, and a deployment of them."""
+        child = pulumi.ResourceOptions(parent=self)
         resources: dict[tuple[str, ...], aws.apigateway.Resource] = {}
 
         def resource(path: tuple[str, ...]) -> aws.apigateway.Resource:
@@ -180,22 +196,27 @@ class SearchApi(pulumi.ComponentResource):
                 )
             )
         ids = [r.id for r in resources.values()] + [r.id for r in routed]
-        deployment = aws.apigateway.Deployment(
+        return aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.rest_api.id,
             # A deployment is a snapshot: any change to routes or gateway answers needs a new one.
             triggers={"redeployment": pulumi.Output.all(*ids).apply(lambda values: API.digest(*values))},
             opts=pulumi.ResourceOptions(parent=self, depends_on=routed),
         )
+
+    def _stage(
+        self, name: str, deployment: aws.apigateway.Deployment, *, access_logs: bool, tracing: bool, retention: int
+    ) -> aws.apigateway.Stage:
+        """The stage CloudFront calls, with JSON access logs when asked for."""
         stage_logs: list[pulumi.Resource] = []
         access_log_settings: aws.apigateway.StageAccessLogSettingsArgsDict | None = None
         if access_logs:
             access_log_group = aws.cloudwatch.LogGroup(
-                f"{name}-access-logs", retention_in_days=log_retention_days, opts=child
+                f"{name}-access-logs", retention_in_days=retention, opts=pulumi.ResourceOptions(parent=self)
             )
             access_log_settings = {"destination_arn": access_log_group.arn, "format": ACCESS_LOG_FORMAT}
             stage_logs = [access_log_group, self._cloudwatch_role(name)]
-        self.stage = aws.apigateway.Stage(
+        return aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.rest_api.id,
             deployment=deployment.id,
@@ -205,28 +226,22 @@ class SearchApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=stage_logs),
         )
 
-        self.api_key = aws.apigateway.ApiKey(
+    def _usage_plan(self, name: str, rate_limit: int, burst_limit: int) -> aws.apigateway.ApiKey:
+        """The key CloudFront sends, in a usage plan that throttles every caller of the stage together."""
+        child = pulumi.ResourceOptions(parent=self)
+        api_key = aws.apigateway.ApiKey(
             f"{name}-cloudfront-key", description="Sent by CloudFront as x-api-key; not for clients", opts=child
         )
         usage_plan = aws.apigateway.UsagePlan(
             f"{name}-usage-plan",
             api_stages=[{"api_id": self.rest_api.id, "stage": self.stage.stage_name}],
-            throttle_settings={"rate_limit": throttle_rate_limit, "burst_limit": throttle_burst_limit},
+            throttle_settings={"rate_limit": rate_limit, "burst_limit": burst_limit},
             opts=child,
         )
         aws.apigateway.UsagePlanKey(
-            f"{name}-usage-plan-key",
-            key_id=self.api_key.id,
-            key_type="API_KEY",
-            usage_plan_id=usage_plan.id,
-            opts=child,
+            f"{name}-usage-plan-key", key_id=api_key.id, key_type="API_KEY", usage_plan_id=usage_plan.id, opts=child
         )
-
-        # What the distribution needs: the origin's host name, the path onto the stage, the key.
-        self.origin_domain = self.stage.invoke_url.apply(lambda url: url.split("://", 1)[1].split("/", 1)[0])
-        self.origin_path = f"/{STAGE_NAME}"
-        self.api_key_value: pulumi.Output[str] = pulumi.Output.secret(self.api_key.value)
-        self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})
+        return api_key
 
     def _cloudwatch_role(self, name: str) -> aws.apigateway.Account:
         """API Gateway's CloudWatch role: one setting for the whole region and account.
