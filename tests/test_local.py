@@ -228,6 +228,9 @@ def test_fake_mode_banner_says_no_token_is_needed():
     running = LocalServer(None, None, "--fake-github")
     try:
         assert requests.get(running.base + "/api/search", params={"q": "x"}, timeout=10).status_code == 200
+        # Every tool works offline, code search too (GitHub's needs a token; the fake takes any).
+        code = requests.get(running.base + "/api/search/code", params={"q": "x"}, timeout=10)
+        assert code.status_code == 200 and code.json()["hits"]
     finally:
         out = running.stop()
     banner = out.splitlines()[0]

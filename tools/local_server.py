@@ -338,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         from tools.fake_github import FakeGitHub
 
         os.environ["GITHUB_API_URL"] = FakeGitHub().start().url
+        # The fake takes any token; one is set so that code search (token-only on GitHub) works offline.
+        os.environ.setdefault("GITHUB_TOKEN", "fake-github-accepts-any-token")
 
     # `kill` (and CI's process teardown) ends the server as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
