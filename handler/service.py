@@ -149,40 +149,44 @@ class SearchService:
         self.wall_clock = wall_clock
 
     def search(self, query: SearchQuery, outcome: Outcome) -> Result:
-        """`GET /search/repositories` once per (q, sort, order); every `limit` is cut from it."""
-        found = self._fetch(
-            ("search", *query.upstream_key),
-            "/search/repositories",
-            query.github_params(),
-            lambda body: search_answer(parse_json(body)),
-            outcome,
-        )
-        return self._first(found, query.limit, "repos", outcome)
+        """`GET /search/repositories`."""
+        return self._search("/search/repositories", query, search_answer, "repos", outcome)
 
     def code(self, query: CodeQuery, outcome: Outcome) -> Result:
         """`GET /search/code` with its text matches; GitHub answers it only with a token."""
         if not self.client.has_token:
             raise Failure(503, "not_configured", UNCONFIGURED_CODE_SEARCH)
-        found = self._fetch(
-            ("code", *query.upstream_key),
-            "/search/code",
-            query.github_params(),
-            lambda body: code_answer(parse_json(body)),
-            outcome,
-            headers=TEXT_MATCHES,
-        )
-        return self._first(found, query.limit, "hits", outcome)
+        return self._search("/search/code", query, code_answer, "hits", outcome, headers=TEXT_MATCHES)
 
     def issues(self, query: IssueQuery, outcome: Outcome) -> Result:
         """`GET /search/issues`: issues and pull requests."""
-        found = self._fetch(
-            ("issues", *query.upstream_key),
-            "/search/issues",
+        return self._search("/search/issues", query, issues_answer, "issues", outcome)
+
+    def _search(
+        self,
+        path: str,
+        query: SearchQuery | CodeQuery | IssueQuery,
+        mapping: Callable[[object], dict[str, object]],
+        key: str,
+        outcome: Outcome,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Result:
+        """One GitHub search per query (its largest page); every `limit` is cut from that answer."""
+        entry, cache, max_age = self._fetch(
+            (path, *query.upstream_key),
+            path,
             query.github_params(),
-            lambda body: issues_answer(parse_json(body)),
+            lambda body: mapping(parse_json(body)),
             outcome,
+            headers=headers,
         )
-        return self._first(found, query.limit, "issues", outcome)
+        view = entry.views.get(query.limit)
+        if view is None:
+            assert isinstance(entry.value, dict)
+            view = entry.views[query.limit] = _view(first(entry.value, query.limit, key))
+        outcome.cache = cache
+        return Result(view, cache, max_age)
 
     def issue(self, ref: IssueRef, outcome: Outcome) -> Result:
         """One issue or pull request, by number."""
@@ -210,16 +214,6 @@ class SearchService:
             missing=missing,
         )
         return self._whole(entry, cache, max_age, outcome)
-
-    def _first(self, found: tuple[Entry, str, int], limit: int, key: str, outcome: Outcome) -> Result:
-        """The first `limit` results of a cached answer: one GitHub call serves every limit."""
-        entry, cache, max_age = found
-        view = entry.views.get(limit)
-        if view is None:
-            assert isinstance(entry.value, dict)
-            view = entry.views[limit] = _view(first(entry.value, limit, key))
-        outcome.cache = cache
-        return Result(view, cache, max_age)
 
     def _whole(self, entry: Entry, cache: str, max_age: int, outcome: Outcome) -> Result:
         view = entry.views.get(None)
