@@ -53,7 +53,7 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 ## Serve the plugin locally (same files, same handler) at http://127.0.0.1:$(PORT).
 ## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline).
 dev: install
-	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github)
+	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth)
 
 ## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url)
 smoke: install

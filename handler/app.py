@@ -202,20 +202,25 @@ def _get(resource: str, event: Mapping[str, Any], params: Mapping[str, Any], out
     return _answer(lambda: parse_query(qs), svc.search, outcome)
 
 
-def _mcp(event: Mapping[str, Any], method: str, outcome: Outcome, fields: dict[str, Any]) -> Response:
-    import base64
-
-    import mcp_front  # imported on first use: the REST front's cold start does not pay for it
-
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
     headers = event.get("headers")
-    lowered = {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, Mapping) else {}
+    return {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, Mapping) else {}
+
+
+def _body(event: Mapping[str, Any]) -> str | None:
     body = event.get("body")
     if isinstance(body, str) and event.get("isBase64Encoded"):
+        import base64
+
         body = base64.b64decode(body).decode("utf-8", errors="replace")
+    return body if isinstance(body, str) else None
+
+
+def _mcp(event: Mapping[str, Any], method: str, outcome: Outcome, fields: dict[str, Any]) -> Response:
+    import mcp_front  # imported on first use: the REST front's cold start does not pay for it
+
     info = mcp_front.Info()
-    reply = mcp_front.McpFront(service()).handle(
-        method, lowered, body if isinstance(body, str) else None, outcome, info
-    )
+    reply = mcp_front.McpFront(service()).handle(method, _headers(event), _body(event), outcome, info)
     fields.update(mcp_method=info.method, tool=info.tool, protocol_version=info.version)
     out = {"Cache-Control": "no-store", **reply.headers}
     if reply.body is None:
@@ -223,13 +228,51 @@ def _mcp(event: Mapping[str, Any], method: str, outcome: Outcome, fields: dict[s
     return _json_response(reply.status, reply.body, out)
 
 
+def _signed_in(
+    event: Mapping[str, Any], resource: str, outcome: Outcome, fields: dict[str, Any]
+) -> tuple[Response, Any] | None:
+    """With sign-in on: the authorization server's answer, or a refusal; None lets the request on."""
+    import sign_in  # only stacks with sign-in import it
+
+    headers = _headers(event)
+    if resource in sign_in.ENDPOINTS:
+        qs = event.get("queryStringParameters")
+        params = {str(k): str(v) for k, v in qs.items()} if isinstance(qs, Mapping) else {}
+        method = str(event.get("httpMethod", "GET"))
+        return sign_in.endpoint(method, resource, params, headers, _body(event)), None
+    if event.get("httpMethod") == "OPTIONS" or (resource != MCP_PATH and resource not in REST_ROUTES):
+        return None  # CORS preflights carry no token; unknown paths get their 404
+    try:
+        who = sign_in.principal(headers)
+    except sign_in.Refusal as refused:
+        return sign_in.challenge(refused, headers, mcp=resource == MCP_PATH), None
+    outcome.github_token = who.github_token
+    fields["login"] = who.login
+    response, query = _front(event, resource, outcome, fields)
+    if outcome.github_refused:
+        sign_in.end(headers, who)
+        refusal = sign_in.Refusal(401, "invalid_token", "GitHub no longer accepts your sign-in; sign in again")
+        return sign_in.challenge(refusal, headers, mcp=resource == MCP_PATH), query
+    return response, query
+
+
 def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Response, Any]:
     if not isinstance(event, Mapping):
         return error(400, "invalid_request", "malformed request event"), None
+    resource, _ = _route(event)
+    fields["route"] = resource[:80]
+    if os.environ.get("AUTH", "none") != "none":
+        answer = _signed_in(event, resource, outcome, fields)
+        if answer is not None:
+            return answer
+    return _front(event, resource, outcome, fields)
+
+
+def _front(event: Mapping[str, Any], resource: str, outcome: Outcome, fields: dict[str, Any]) -> tuple[Response, Any]:
+    """The MCP and REST fronts' answer."""
     cors = _cors_headers(event)
     method = event.get("httpMethod", "GET")
-    resource, params = _route(event)
-    fields["route"] = resource[:80]
+    _, params = _route(event)
     query = None
     if resource == MCP_PATH:
         return _mcp(event, str(method), outcome, fields), None
@@ -239,7 +282,7 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Re
         preflight = {
             **cors,
             "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type",
             "Access-Control-Max-Age": "600",
         }
         return {"statusCode": 204, "headers": preflight, "body": "", "isBase64Encoded": False}, None
@@ -256,7 +299,7 @@ def handler(event: object, context: object = None) -> Response:
     query: Any = None
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     outcome = Outcome(time_left=(lambda: remaining_ms() / 1000) if callable(remaining_ms) else None)
-    fields: dict[str, Any] = {"route": None}
+    fields: dict[str, Any] = {"route": None, "login": None}
     try:
         response, query = respond(event, outcome, fields)
     except Exception:  # the contract: never raise out of the handler
@@ -272,6 +315,7 @@ def handler(event: object, context: object = None) -> Response:
         "upstream_ms": outcome.upstream_ms,
         "rate_limit_remaining": outcome.rate_limit_remaining,
         "token_refused": outcome.token_refused,
+        "login": fields["login"],  # with sign-in: who searched (never their tokens)
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
     log.info("request %s", " ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)

@@ -67,6 +67,8 @@ class Outcome:
 
     __slots__ = (
         "cache",
+        "github_refused",
+        "github_token",
         "rate_limit_remaining",
         "time_left",
         "token_refused",
@@ -84,6 +86,10 @@ class Outcome:
         self.upstream_status: int | None = None
         self.upstream_ms: float | None = None
         self.rate_limit_remaining: str | None = None
+        # Sign-in: the signed-in user's GitHub token, used instead of the stack's; and whether
+        # GitHub refused it (the user revoked the app), which ends their grant.
+        self.github_token: str | None = None
+        self.github_refused = False
 
 
 def _view(value: dict[str, object]) -> View:
@@ -154,7 +160,7 @@ class SearchService:
 
     def code(self, query: CodeQuery, outcome: Outcome) -> Result:
         """`GET /search/code` with its text matches; GitHub answers it only with a token."""
-        if not self.client.has_token:
+        if not self.client.has_token and not outcome.github_token:
             raise Failure(503, "not_configured", UNCONFIGURED_CODE_SEARCH)
         return self._search("/search/code", query, code_answer, "hits", outcome, headers=TEXT_MATCHES)
 
@@ -293,6 +299,13 @@ class SearchService:
             limit = LIMITS.get(reply.headers.get("x-ratelimit-resource", ""), "rate limit")
             message = f"GitHub's {limit} was reached; retry in {wait} s"
             return self._stale(entry, Failure(429, "rate_limited", message, retry_after=wait))
+        if reply.status == 401 and outcome.github_token:
+            outcome.github_refused = True
+            raise Failure(
+                401,
+                "unauthorized",
+                "GitHub no longer accepts your sign-in (was the app's access revoked?); sign in again",
+            )
         if reply.status in (401, 403):
             if self.client.has_token:
                 outcome.token_refused = True
@@ -313,6 +326,8 @@ class SearchService:
             message = "not run: too little of this request's time is left for another GitHub call; send it again"
             raise Failure(504, "upstream_timeout", message)
         outcome.upstream_calls += 1
+        if outcome.github_token:
+            headers = {**headers, "Authorization": f"Bearer {outcome.github_token}"}
         try:
             return self.client.get(path, params, headers)
         except UpstreamTimeout as exc:

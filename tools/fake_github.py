@@ -10,6 +10,9 @@ Contents: any path is a text file of a few KB, except `big.py` (60 KB), `logo.pn
 path ending in `/` or `docs` (a directory of 150 entries) and `missing` (404). Code search
 answers 401 without a token, as GitHub does.
 
+Sign-in (tools/fake_github_oauth.py): `/login/oauth/authorize`, `/login/oauth/access_token`,
+`/user` and `/user/memberships/orgs/{org}`, as github.com serves them for an OAuth App.
+
 Failures can be asked for from outside, by anything that can send a query or a name: a search
 query word, an owner or a repository named after a trigger (`missing` -> 404, `rate-limited` ->
 403 with the primary rate limit spent, `broken` -> 500, `slow` -> an answer after 5 s; a
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from tools.fake_github_oauth import FakeOAuth
 
 SECONDARY_LIMIT_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 SLOW_SECONDS = 5.0
@@ -233,6 +238,7 @@ class FakeGitHub:
         self.answers: deque[Answer] = deque()
         self.seen: list[Seen] = []
         self.connections = 0
+        self.oauth = FakeOAuth()
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -259,13 +265,23 @@ class FakeGitHub:
     def queue(self, *answers: Answer) -> None:
         self.answers.extend(answers)
 
-    def next_answer(self, seen: Seen) -> Answer:
+    def _sign_in(self, seen: Seen) -> Answer | None:
+        if seen.path == "/login/oauth/authorize":
+            status, headers = self.oauth.authorize(seen.params)
+            return Answer(status, b"", headers)
+        signed_in = self.oauth.api(seen.path, seen.headers)
+        return Answer(signed_in[0], signed_in[1], rate_limit_headers()) if signed_in is not None else None
+
+    def next_answer(self, seen: Seen) -> Answer:  # noqa: PLR0912 - one branch per GitHub endpoint
         with self._lock:
             self.seen.append(seen)
             if self.answers:
                 return self.answers.popleft()
         parts = seen.path.strip("/").split("/")
         body: Any
+        signed_in = self._sign_in(seen)
+        if signed_in is not None:
+            return signed_in
         if seen.path == "/search/repositories":
             if not seen.params.get("q"):
                 return Answer(422, validation_failed("q", "missing"))
@@ -344,11 +360,22 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
+        def do_POST(self) -> None:
+            """Only GitHub's token exchange: a form in, JSON out (with Accept: application/json)."""
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if urlsplit(self.path).path == "/login/oauth/access_token":
+                self._answer(Answer(200, fake.oauth.access_token(form)))
+            else:
+                self._answer(Answer(404, {"message": "Not Found"}))
+
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = fake.next_answer(Seen(parts.path, params, headers))
+            self._answer(fake.next_answer(Seen(parts.path, params, headers)))
+
+        def _answer(self, answer: Answer) -> None:
             if answer.delay:
                 time.sleep(answer.delay)
             if isinstance(answer.body, bytes):

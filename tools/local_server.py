@@ -2,12 +2,16 @@
 
     make dev                        # http://127.0.0.1:3333, real GitHub (GITHUB_TOKEN optional)
     python -m tools.local_server --fake-github   # fully offline, answers from a fake GitHub
+    make dev FAKE=1 AUTH=1          # and sign-in with (the fake) GitHub in front of /mcp and /api
 
 Environment: PORT, GITHUB_TOKEN, GITHUB_API_URL, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_READ_TIMEOUT,
 IDLE_TIMEOUT (seconds a connection may send nothing, and a body may take, before it is closed: 10),
 ALLOWED_ORIGINS (CORS for /api, comma-separated; default the ChatGPT origins),
 MCP_ALLOWED_ORIGINS (Origins /mcp accepts; default any port on 127.0.0.1, localhost, [::1]),
-CONTACT_EMAIL.
+CONTACT_EMAIL. Sign-in (--auth): GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET (an OAuth App
+whose callback is http://127.0.0.1:<port>/oauth/callback; the fake GitHub takes any),
+AUTH_ALLOWED_USERS, AUTH_ALLOWED_ORGS, FAKE_GITHUB_LOGIN (who the fake GitHub signs in: octocat).
+Sign-in state lives in memory and ends with the server.
 
 Requests are answered in parallel threads over the function's one service, which is thread-safe
 (a pool of kept-alive GitHub connections, a locked cache): each answer is what it would be alone.
@@ -145,6 +149,13 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
     except OSError as exc:
         raise StartError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with PORT=<n>") from None
     port = server.server_address[1]
+    if os.environ.get("AUTH") == "github":
+        import sign_in
+
+        os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
+        function_paths = frozenset(sign_in.ENDPOINTS)
+    else:
+        function_paths = frozenset()
     allowed = {o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()}
 
     @cache
@@ -262,7 +273,7 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
                 self._send(method, bad.status, self._json_headers(), _error("invalid_request", bad.message))
                 return
             files = files_for(self.headers.get("Host", ""))
-            if path in ("/api", "/mcp") or path.startswith("/api/"):
+            if path in ("/api", "/mcp") or path.startswith("/api/") or path in function_paths:
                 headers = {k: v for k, v in self.headers.items()}
                 response = app.handler(api_gateway_event(method, self.path, headers, body, app), None)
                 status, out_headers = response["statusCode"], dict(response.get("headers") or {})
@@ -327,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", help="default: $PORT, else 3333")
     parser.add_argument("--static-dir", type=Path, default=STATIC_DIR, help="serve other static files (templates)")
     parser.add_argument("--fake-github", action="store_true", help="answer from a built-in fake GitHub (offline)")
+    parser.add_argument("--auth", action="store_true", help="sign-in with GitHub in front of /mcp and /api")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
@@ -337,9 +349,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.fake_github:
         from tools.fake_github import FakeGitHub
 
-        os.environ["GITHUB_API_URL"] = FakeGitHub().start().url
+        fake = FakeGitHub()
+        fake.oauth.login = os.environ.get("FAKE_GITHUB_LOGIN") or fake.oauth.login
+        os.environ["GITHUB_API_URL"] = fake.start().url
         # The fake takes any token; one is set so that code search (token-only on GitHub) works offline.
         os.environ.setdefault("GITHUB_TOKEN", "fake-github-accepts-any-token")
+        os.environ.setdefault("GITHUB_OAUTH_CLIENT_ID", "fake-oauth-app")
+        os.environ.setdefault("GITHUB_OAUTH_CLIENT_SECRET", "fake-oauth-app-secret")
+    if args.auth:
+        os.environ["AUTH"] = "github"
+        missing = [k for k in ("GITHUB_OAUTH_CLIENT_ID", "GITHUB_OAUTH_CLIENT_SECRET") if not os.environ.get(k)]
+        if missing:
+            print(
+                f"local server not started: sign-in needs {' and '.join(missing)} (a GitHub OAuth App whose "
+                "callback URL is http://127.0.0.1:<port>/oauth/callback), or FAKE=1",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 2
 
     # `kill` (and CI's process teardown) ends the server as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -355,6 +382,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         token = "with a token" if os.environ.get("GITHUB_TOKEN") else "without a token: 10 searches/min"
         upstream = f"GitHub at {github}, {token}"
+    signing_in = ""
+    if args.auth:
+        who = (
+            f"as {os.environ.get('FAKE_GITHUB_LOGIN') or 'octocat'}, by the fake GitHub"
+            if args.fake_github
+            else "at GitHub"
+        )
+        signing_in = f"  sign-in       {base}/.well-known/oauth-authorization-server ({who}; state in memory)\n"
     print(
         f"GitHub search plugin, local: {base}  ({upstream})\n"
         f"  landing page  {base}/\n"
@@ -362,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  manifest      {base}/.well-known/ai-plugin.json\n"
         f"  OpenAPI       {base}/openapi.yaml\n"
         f"  MCP           {base}/mcp\n"
+        f"{signing_in}"
         f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"
         f"  smoke test    make smoke URL={base}\n"
         "Ctrl-C stops.",

@@ -1,0 +1,99 @@
+"""The protected resource's door: every search request with sign-in on carries the stack's token.
+
+A token checked in the last minute is taken from the warm instance's memory: no store call on
+the hot path. Revoking a grant therefore reaches a warm instance within that minute (and at
+once where the revocation or GitHub's 401 happened).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from oauth_server import ACCESS_PREFIX, SCOPE, token_hash
+
+CHECKED_SECONDS = 60.0
+MAX_REMEMBERED = 10_000
+GITHUB_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from auth_store import DynamoStore, MemoryStore
+
+
+class Principal:
+    """Who a request is from: their login, their GitHub token, the grant to end if GitHub refuses it."""
+
+    __slots__ = ("github_token", "grant", "login")
+
+    def __init__(self, login: str, github_token: str, grant: str) -> None:
+        self.login, self.github_token, self.grant = login, github_token, grant
+
+    def __repr__(self) -> str:  # never the token, even in a traceback
+        return f"Principal({self.login!r})"
+
+
+class Refusal(Exception):
+    """401 or 403: the status, the `error` for WWW-Authenticate (None: no token was sent), a message."""
+
+    def __init__(self, status: int, error: str | None, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+    def challenge(self, resource_metadata: str) -> str:
+        parts = [f'resource_metadata="{resource_metadata}"', f'scope="{SCOPE}"']
+        if self.error is not None:
+            parts.append(f'error="{self.error}"')
+            parts.append(f'error_description="{self.message}"')
+        return "Bearer " + ", ".join(parts)
+
+
+class Gate:
+    def __init__(self, store: MemoryStore | DynamoStore, resource: str, clock: Callable[[], float] = time.time) -> None:
+        self.store, self.resource, self.clock = store, resource, clock
+        self._checked: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def principal(self, headers: Mapping[str, str]) -> Principal:
+        value = headers.get("authorization", "")
+        scheme, _, token = value.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Refusal(401, None, "sign in: this service needs an access token")
+        token = token.strip()
+        if token.startswith(GITHUB_PREFIXES):
+            raise Refusal(
+                401, "invalid_token", "a GitHub token is not accepted here; sign in to get this service's own"
+            )
+        if not token.startswith(ACCESS_PREFIX) or len(token) > 100:
+            raise Refusal(401, "invalid_token", "this token was not issued by this service")
+        key = token_hash("access", token)
+        now = self.clock()
+        with self._lock:
+            found = self._checked.get(key)
+        if found is not None and found[0] > now:
+            return found[1]
+        item = self.store.get(key)
+        if item is None or item["expires"] <= now:
+            raise Refusal(401, "invalid_token", "the access token expired or was revoked; refresh it or sign in again")
+        if item["resource"] != self.resource:
+            raise Refusal(401, "invalid_token", "the access token was issued for another resource")
+        if SCOPE not in item["scope"].split():
+            raise Refusal(403, "insufficient_scope", f"the access token lacks the {SCOPE} scope")
+        grant = self.store.get(f"grant#{item['grant']}")
+        if grant is None:
+            raise Refusal(401, "invalid_token", "the sign-in was revoked; sign in again")
+        principal = Principal(grant["login"], grant["github_token"], item["grant"])
+        with self._lock:
+            if len(self._checked) >= MAX_REMEMBERED:
+                self._checked.clear()
+            self._checked[key] = (min(now + CHECKED_SECONDS, item["expires"]), principal)
+        return principal
+
+    def end(self, principal: Principal) -> None:
+        """GitHub refused the user's token (they revoked the app): the grant ends here and now."""
+        self.store.delete(f"grant#{principal.grant}")
+        with self._lock:
+            for key in [k for k, (_, p) in self._checked.items() if p.grant == principal.grant]:
+                del self._checked[key]

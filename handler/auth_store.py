@@ -1,0 +1,215 @@
+"""Where sign-in keeps its state: DynamoDB when deployed, memory in local mode.
+
+Every item is one key (`kind#hash`), a JSON document, an expiry (DynamoDB's TTL attribute; 0:
+never) and a `used` flag. Single use (codes) and rotation (refresh tokens) are one conditional
+write each, `claim`, so two function instances can never both redeem the same code: DynamoDB
+lets one of the two writes succeed. Keys are SHA-256 hashes of the stack's own codes and
+tokens, never the values (see docs/architecture.md, "Sign-in").
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import threading
+import time
+from urllib.parse import urlsplit
+
+from sigv4 import Credentials, sign
+
+TIMEOUT_SECONDS = 3.0
+TARGET = "DynamoDB_20120810."
+CONFLICT = "ConditionalCheckFailedException"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Item = dict[str, Any]
+
+
+class StoreError(Exception):
+    """The store did not answer as it should (throttled, unreachable, refused)."""
+
+
+class MemoryStore:
+    """Local mode's store: the same operations over a dict (one process, so a lock is enough)."""
+
+    def __init__(self, clock: Any = time.time) -> None:
+        self._items: dict[str, tuple[str, int, bool]] = {}
+        self._lock = threading.Lock()
+        self.clock = clock
+        self.calls = 0
+
+    def _live(self, key: str) -> tuple[str, int, bool] | None:
+        found = self._items.get(key)
+        if found is not None and found[1] and found[1] <= self.clock():
+            del self._items[key]
+            return None
+        return found
+
+    def put(self, key: str, item: Item, expires: int, *, new: bool = True) -> bool:
+        with self._lock:
+            self.calls += 1
+            if new and self._live(key) is not None:
+                return False
+            self._items[key] = (json.dumps(item), expires, False)
+            return True
+
+    def get(self, key: str) -> Item | None:
+        with self._lock:
+            self.calls += 1
+            found = self._live(key)
+        return json.loads(found[0]) if found is not None else None
+
+    def claim(self, key: str) -> tuple[Item | None, bool]:
+        with self._lock:
+            self.calls += 1
+            found = self._live(key)
+            if found is None:
+                return None, False
+            data, expires, used = found
+            if not used:
+                self._items[key] = (data, expires, True)
+        return json.loads(data), not used
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self.calls += 1
+            self._items.pop(key, None)
+
+
+class DynamoStore:
+    """The same operations on one DynamoDB table (`pk` its partition key) over HTTPS with SigV4."""
+
+    def __init__(
+        self,
+        table: str,
+        region: str,
+        endpoint: str | None = None,
+        credentials: Credentials | None = None,
+        clock: Any = time.time,
+    ) -> None:
+        parts = urlsplit(endpoint or f"https://dynamodb.{region}.amazonaws.com")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"the DynamoDB endpoint must be an http(s) URL, got {endpoint!r}")
+        self.table, self.region, self.clock = table, region, clock
+        self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
+        self.credentials = credentials
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self.calls = 0
+
+    def _call(self, operation: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        body = json.dumps(payload).encode()
+        host = self.host if self.port is None else f"{self.host}:{self.port}"
+        headers = sign(
+            host,
+            "/",
+            {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": TARGET + operation},
+            body,
+            region=self.region,
+            service="dynamodb",
+            credentials=self.credentials or Credentials.from_environment(),
+        )
+        with self._lock:  # one kept-alive connection; Lambda runs one request at a time
+            self.calls += 1
+            for attempt in (1, 2):
+                conn = self._conn or self._connect()
+                try:
+                    conn.request("POST", "/", body=body, headers=headers)
+                    reply = conn.getresponse()
+                    data = reply.read()
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    self._conn = None
+                    if attempt == 2 or isinstance(exc, TimeoutError):
+                        raise StoreError(f"the sign-in table did not answer: {type(exc).__name__}") from None
+            if reply.will_close:
+                conn.close()
+                self._conn = None
+            else:
+                self._conn = conn
+        try:
+            answer = json.loads(data or b"{}")
+        except ValueError:
+            raise StoreError(f"the sign-in table answered HTTP {reply.status} with a body that is not JSON") from None
+        return reply.status, answer
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self.scheme == "https":
+            return http.client.HTTPSConnection(self.host, self.port, timeout=TIMEOUT_SECONDS)
+        return http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT_SECONDS)
+
+    def _ok(self, operation: str, payload: dict[str, Any], conflict: bool = False) -> dict[str, Any] | None:
+        """The answer, or None for a failed condition when `conflict` allows one."""
+        status, answer = self._call(operation, {"TableName": self.table, **payload})
+        if status == 200:
+            return answer
+        kind = str(answer.get("__type", "")).rsplit("#", 1)[-1]
+        if conflict and kind == CONFLICT:
+            return None
+        raise StoreError(f"the sign-in table refused {operation}: HTTP {status} {kind}")
+
+    def _fresh(self, item: dict[str, Any] | None) -> Item | None:
+        if not item:
+            return None
+        expires = int(item.get("expires", {}).get("N", "0"))
+        if expires and expires <= self.clock():
+            return None  # DynamoDB deletes expired items within days, not at once
+        value: Item = json.loads(item["data"]["S"])
+        return value
+
+    def put(self, key: str, item: Item, expires: int, *, new: bool = True) -> bool:
+        payload: dict[str, Any] = {
+            "Item": {
+                "pk": {"S": key},
+                "data": {"S": json.dumps(item)},
+                "expires": {"N": str(expires)},
+                "used": {"BOOL": False},
+            }
+        }
+        if new:
+            payload |= {"ConditionExpression": "attribute_not_exists(#k)", "ExpressionAttributeNames": {"#k": "pk"}}
+        return self._ok("PutItem", payload, conflict=new) is not None
+
+    def get(self, key: str) -> Item | None:
+        answer = self._ok("GetItem", {"Key": {"pk": {"S": key}}, "ConsistentRead": True})
+        return self._fresh((answer or {}).get("Item"))
+
+    def claim(self, key: str) -> tuple[Item | None, bool]:
+        answer = self._ok(
+            "UpdateItem",
+            {
+                "Key": {"pk": {"S": key}},
+                # Names, not words: USED and others are reserved in DynamoDB's expressions.
+                "UpdateExpression": "SET #u = :yes",
+                "ConditionExpression": "attribute_exists(#k) AND #u = :no AND (#e = :never OR #e > :now)",
+                "ExpressionAttributeNames": {"#k": "pk", "#u": "used", "#e": "expires"},
+                "ExpressionAttributeValues": {
+                    ":yes": {"BOOL": True},
+                    ":no": {"BOOL": False},
+                    ":never": {"N": "0"},
+                    ":now": {"N": str(int(self.clock()))},
+                },
+                "ReturnValues": "ALL_NEW",
+            },
+            conflict=True,
+        )
+        if answer is not None:
+            return self._fresh(answer.get("Attributes")), True
+        return self.get(key), False  # already used (or expired, or never issued)
+
+    def delete(self, key: str) -> None:
+        self._ok("DeleteItem", {"Key": {"pk": {"S": key}}})
+
+
+def from_environment() -> MemoryStore | DynamoStore:
+    """AUTH_TABLE names the deployed table; without it (local mode) state lives in memory."""
+    table = os.environ.get("AUTH_TABLE", "")
+    if not table:
+        return MemoryStore()
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return DynamoStore(table, region, os.environ.get("AUTH_TABLE_ENDPOINT") or None)

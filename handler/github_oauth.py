@@ -1,0 +1,102 @@
+"""The upstream half of sign-in: GitHub's OAuth web flow for the stack's own OAuth App.
+
+GitHub answers the code exchange at `<web>/login/oauth/access_token` (github.com, or a GitHub
+Enterprise Server's own host) and tells who signed in at `<api>/user`. Organization membership
+is `<api>/user/memberships/orgs/{org}` with the user's token (needs `read:org`).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import quote, urlencode, urlsplit
+
+from github_api import USER_AGENT, GitHubClient, UpstreamTimeout, UpstreamUnreachable
+
+TIMEOUT_SECONDS = 8.0
+
+
+class SignInFailed(Exception):
+    """GitHub did not complete the sign-in; the message says what to do."""
+
+
+def web_url(api_url: str) -> str:
+    """github.com for api.github.com; a GitHub Enterprise Server's host for its /api/v3."""
+    parts = urlsplit(api_url.rstrip("/"))
+    if parts.hostname == "api.github.com":
+        return "https://github.com"
+    base = parts.path.removesuffix("/api/v3")
+    return f"{parts.scheme}://{parts.netloc}{base}"
+
+
+def authorize_url(web: str, client_id: str, *, redirect_uri: str, state: str, scope: str, challenge: str) -> str:
+    params = {"client_id": client_id, "redirect_uri": redirect_uri, "state": state, "scope": scope}
+    # github.com takes PKCE; GitHub Enterprise Server ignores what it does not know.
+    params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+    return f"{web}/login/oauth/authorize?{urlencode(params)}"
+
+
+def exchange(web: str, client_id: str, secret: str, *, code: str, redirect_uri: str, verifier: str) -> str:
+    """The user's GitHub token for `code`."""
+    parts = urlsplit(web)
+    body = urlencode(
+        {
+            "client_id": client_id,
+            "client_secret": secret,
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        }
+    ).encode()
+    connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = connection(parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS)
+    try:
+        conn.request(
+            "POST",
+            f"{parts.path}/login/oauth/access_token",
+            body=body,
+            headers={
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        reply = conn.getresponse()
+        data = reply.read()
+    except (OSError, http.client.HTTPException) as exc:
+        raise SignInFailed(f"GitHub could not be reached to finish the sign-in ({type(exc).__name__})") from None
+    finally:
+        conn.close()
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        answer = {}
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    if reply.status != 200 or not isinstance(token, str) or not token:
+        reason = answer.get("error_description") or answer.get("error") if isinstance(answer, dict) else None
+        raise SignInFailed(f"GitHub did not accept the sign-in: {str(reason or reply.status)[:200]}")
+    return token
+
+
+def _get(client: GitHubClient, path: str, token: str) -> tuple[int, object]:
+    try:
+        reply = client.get(path, [], {"Authorization": f"Bearer {token}"})
+    except (UpstreamTimeout, UpstreamUnreachable) as exc:
+        raise SignInFailed(str(exc)) from None
+    try:
+        return reply.status, json.loads(reply.body) if reply.body else None
+    except ValueError:
+        return reply.status, None
+
+
+def user(client: GitHubClient, token: str) -> tuple[str, int]:
+    """(login, id) of the token's user."""
+    status, answer = _get(client, "/user", token)
+    if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("login"), str):
+        raise SignInFailed(f"GitHub did not say who signed in (HTTP {status})")
+    return answer["login"], int(answer.get("id") or 0)
+
+
+def active_member(client: GitHubClient, token: str, org: str) -> bool:
+    status, answer = _get(client, f"/user/memberships/orgs/{quote(org, safe='')}", token)
+    return status == 200 and isinstance(answer, dict) and answer.get("state") == "active"

@@ -1,0 +1,586 @@
+"""Sign-in with GitHub: the stack as an OAuth 2.1 authorization server for its own MCP and REST API.
+
+    client --/authorize--> consent page --> github.com --/oauth/callback--> client?code&state&iss
+    client --/token (code + PKCE verifier)--> access token (1 h) + refresh token (rotated)
+
+The stack federates: the person signs in at GitHub with the owner's OAuth App, and the client
+gets the stack's own tokens, bound to the MCP URL, never GitHub's. docs/architecture.md
+("Sign-in") has the sequence and the threat model: what each check below stops.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import github_oauth
+import pages
+from auth_store import StoreError
+from oauth_clients import ClientError, MetadataCache, checked_metadata, hashed, is_metadata_url, redirect_matches
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+    from auth_store import DynamoStore, MemoryStore
+    from github_api import GitHubClient
+
+    Response = dict[str, Any]
+    Store = MemoryStore | DynamoStore
+
+SCOPE = "search"
+ACCESS_TTL = 3600  # an hour: the longest a stolen access token is worth anything
+REFRESH_TTL = 30 * 86_400  # a grant unused for 30 days ends; each refresh renews it
+CODE_TTL = 300
+PENDING_TTL = 600  # consent page plus GitHub's sign-in
+CONSENT_TTL = 365 * 86_400
+ACCESS_PREFIX, REFRESH_PREFIX = "gsa_", "gsr_"
+BROWSER_COOKIE = "__Host-github-search-browser"
+SERVICE_NAME = "GitHub Search"
+CALLBACK_PATH = "/oauth/callback"
+CONSENT_PATH = "/oauth/consent"
+PKCE = re.compile(r"[A-Za-z0-9._~-]{43,128}\Z")
+MAX_FORM_BYTES = 16 * 1024
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class Settings:
+    """What the owner configured (the function's environment), and the public origin."""
+
+    __slots__ = ("allowed_orgs", "allowed_users", "client_id", "client_secret", "issuer", "web")
+
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        web: str,
+        allowed_users: frozenset[str] = frozenset(),
+        allowed_orgs: tuple[str, ...] = (),
+    ) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.client_id, self.client_secret, self.web = client_id, client_secret, web.rstrip("/")
+        self.allowed_users = frozenset(u.lower() for u in allowed_users)
+        self.allowed_orgs = allowed_orgs
+
+    @property
+    def resource(self) -> str:
+        return f"{self.issuer}/mcp"
+
+    @property
+    def upstream_scope(self) -> str:
+        # Public search needs no scope at all; org membership needs read:org, and only then is it asked.
+        return "read:org" if self.allowed_orgs else ""
+
+
+def token_hash(kind: str, value: str) -> str:
+    return f"{kind}#{hashed(value)}"
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _response(status: int, body: str, headers: Mapping[str, str]) -> Response:
+    return {"statusCode": status, "headers": dict(headers), "body": body, "isBase64Encoded": False}
+
+
+def json_answer(status: int, payload: object, headers: Mapping[str, str] | None = None) -> Response:
+    return _response(status, json.dumps(payload), {"Content-Type": "application/json", **NO_STORE, **(headers or {})})
+
+
+def oauth_error(status: int, code: str, description: str, headers: Mapping[str, str] | None = None) -> Response:
+    return json_answer(status, {"error": code, "error_description": description}, headers)
+
+
+def page(status: int, html: str, headers: Mapping[str, str] | None = None) -> Response:
+    return _response(status, html, {**pages.PAGE_HEADERS, **(headers or {})})
+
+
+def refused(status: int, title: str, message: str, back: str | None = None) -> Response:
+    return page(status, pages.refusal(title, message, back))
+
+
+def redirect(location: str, headers: Mapping[str, str] | None = None) -> Response:
+    return _response(302, "", {"Location": location, **NO_STORE, **(headers or {})})
+
+
+def with_params(uri: str, params: Mapping[str, str]) -> str:
+    return f"{uri}{'&' if urlsplit(uri).query else '?'}{urlencode(params)}"
+
+
+def cookies(headers: Mapping[str, str]) -> dict[str, str]:
+    jar: dict[str, str] = {}
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name and name not in jar:
+            jar[name] = value
+    return jar
+
+
+def form(body: str | None) -> dict[str, str]:
+    """A urlencoded body; a name sent twice is refused as ambiguous (RFC 6749 section 3.1)."""
+    if body is None or len(body) > MAX_FORM_BYTES:
+        return {}
+    pairs = parse_qsl(body, keep_blank_values=True)
+    names = [name for name, _ in pairs]
+    if len(names) != len(set(names)):
+        raise ValueError(f"{next(n for n in names if names.count(n) > 1)} is sent more than once")
+    return dict(pairs)
+
+
+class AuthorizationServer:
+    """The endpoints; one per warm instance, over the store and the GitHub client."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        github: GitHubClient,
+        metadata: MetadataCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings, self.store, self.github, self.clock = settings, store, github, clock
+        self.metadata = metadata or MetadataCache()
+
+    # ---- discovery -------------------------------------------------------------------------
+
+    def server_metadata(self) -> dict[str, Any]:
+        issuer = self.settings.issuer
+        methods = ["none", "client_secret_post", "client_secret_basic"]
+        return {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "registration_endpoint": f"{issuer}/register",
+            "revocation_endpoint": f"{issuer}/revoke",
+            "scopes_supported": [SCOPE],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": methods,
+            "revocation_endpoint_auth_methods_supported": methods,
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+            "client_id_metadata_document_supported": True,
+            "service_documentation": f"{issuer}/",
+        }
+
+    def resource_metadata(self) -> dict[str, Any]:
+        return {
+            "resource": self.settings.resource,
+            "authorization_servers": [self.settings.issuer],
+            "scopes_supported": [SCOPE],
+            "bearer_methods_supported": ["header"],
+            "resource_name": SERVICE_NAME,
+            "resource_documentation": f"{self.settings.issuer}/",
+        }
+
+    # ---- clients ---------------------------------------------------------------------------
+
+    def client(self, client_id: str) -> dict[str, Any] | None:
+        """A registered client or a metadata document's; None if unknown. ClientError if unusable."""
+        if is_metadata_url(client_id):
+            return self.metadata.client(client_id)
+        if not client_id or len(client_id) > 100:
+            return None
+        return self.store.get(f"client#{client_id}")
+
+    def register(self, body: str | None) -> Response:
+        try:
+            payload = json.loads(body or "")
+        except ValueError:
+            return oauth_error(400, "invalid_client_metadata", "the body must be a JSON object")
+        try:
+            client = checked_metadata(payload, confidential_allowed=True)
+        except ClientError as exc:
+            return oauth_error(400, exc.code, exc.message)
+        client_id = secrets.token_urlsafe(18)
+        secret = None
+        if client["token_endpoint_auth_method"] != "none":  # noqa: S105 - a method's name, not a secret
+            secret = secrets.token_urlsafe(32)
+            client["secret_hash"] = hashed(secret)
+        client["client_id"] = client_id
+        client["client_id_issued_at"] = int(self.clock())
+        self.store.put(f"client#{client_id}", client, 0)
+        answer = {k: v for k, v in client.items() if k != "secret_hash"}
+        if secret is not None:
+            answer |= {"client_secret": secret, "client_secret_expires_at": 0}
+        return json_answer(201, answer)
+
+    def _authenticated_client(
+        self, fields: dict[str, str], headers: Mapping[str, str]
+    ) -> tuple[dict[str, Any] | None, Response | None]:
+        """The client a token or revocation request comes from, checked as it registered."""
+        client_id, secret, basic = fields.get("client_id", ""), fields.get("client_secret"), False
+        authorization = headers.get("authorization", "")
+        if authorization[:6].lower() == "basic ":
+            try:
+                decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+                user, _, password = decoded.partition(":")
+            except ValueError:
+                return None, oauth_error(401, "invalid_client", "the Basic credentials are malformed")
+            from urllib.parse import unquote_plus
+
+            client_id, secret, basic = unquote_plus(user), unquote_plus(password), True
+        challenge = {"WWW-Authenticate": 'Basic realm="token"'} if basic else None
+        try:
+            client = self.client(client_id)
+        except ClientError as exc:
+            return None, oauth_error(401, "invalid_client", exc.message, challenge)
+        if client is None:
+            return None, oauth_error(401, "invalid_client", "unknown client_id; register again", challenge)
+        expected = client.get("secret_hash")
+        if expected is None:
+            if secret:
+                return None, oauth_error(401, "invalid_client", "this client is public: send no secret", challenge)
+        elif not secret or not hmac.compare_digest(hashed(secret), expected):
+            return None, oauth_error(401, "invalid_client", "the client secret is wrong", challenge)
+        return client, None
+
+    # ---- the browser's part ----------------------------------------------------------------
+
+    def authorize(self, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
+        client_id = params.get("client_id", "")
+        try:
+            client = self.client(client_id)
+        except ClientError as exc:
+            return refused(400, "This app cannot sign in", exc.message)
+        if client is None:
+            return refused(400, "This app cannot sign in", "Its client_id is unknown here; it must register again.")
+        redirect_uri = params.get("redirect_uri")
+        given = redirect_uri is not None
+        if redirect_uri is None and len(client["redirect_uris"]) == 1:
+            redirect_uri = client["redirect_uris"][0]
+        if redirect_uri is None or not redirect_matches(client["redirect_uris"], redirect_uri):
+            # Never redirect to an unregistered URI: that is how codes are stolen.
+            return refused(400, "This app cannot sign in", "Its redirect_uri is not one it registered.")
+        state = params.get("state")
+
+        def back(code: str, description: str) -> Response:
+            answer = {"error": code, "error_description": description, "iss": self.settings.issuer}
+            return redirect(with_params(redirect_uri, answer | ({"state": state} if state is not None else {})))
+
+        if params.get("response_type") != "code":
+            return back("unsupported_response_type", "response_type must be code")
+        if params.get("code_challenge_method") != "S256" or not PKCE.match(params.get("code_challenge", "")):
+            return back("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256")
+        resource = params.get("resource", self.settings.resource)
+        if resource.rstrip("/") != self.settings.resource:
+            return back("invalid_target", f"resource must be {self.settings.resource}")
+        scope = params.get("scope", "").split() or [SCOPE]
+        if set(scope) - {SCOPE}:
+            return back("invalid_scope", f"the only scope is {SCOPE}")
+        jar = cookies(headers)
+        browser = jar.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
+        pending, csrf, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+        request = {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "redirect_given": given,
+            "state": state,
+            "challenge": params["code_challenge"],
+            "resource": self.settings.resource,
+            "scope": SCOPE,
+            "browser": hashed(browser),
+            "csrf": hashed(csrf),
+            "verifier": verifier,  # for GitHub's own PKCE
+        }
+        self.store.put(token_hash("pending", pending), request, int(self.clock()) + PENDING_TTL)
+        cookie = {
+            "Set-Cookie": f"{BROWSER_COOKIE}={browser}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={CONSENT_TTL}"
+        }
+        if self.store.get(self._consent_key(browser, client_id)) is not None:
+            return redirect(self._to_github(pending, verifier), cookie)
+        html = pages.consent(
+            service=SERVICE_NAME,
+            client_name=client["client_name"],
+            client_id=client_id,
+            # An https app is known by its host; anything else (loopback, an app's scheme) in full.
+            redirect_to=urlsplit(redirect_uri).netloc if redirect_uri.startswith("https://") else redirect_uri,
+            pending=pending,
+            csrf=csrf,
+            github=urlsplit(self.settings.web).netloc,
+        )
+        return page(200, html, cookie)
+
+    def _consent_key(self, browser: str, client_id: str) -> str:
+        return token_hash("consent", f"{browser} {client_id}")
+
+    def _to_github(self, pending: str, verifier: str) -> str:
+        s = self.settings
+        return github_oauth.authorize_url(
+            s.web,
+            s.client_id,
+            redirect_uri=s.issuer + CALLBACK_PATH,
+            state=pending,
+            scope=s.upstream_scope,
+            challenge=s256(verifier),
+        )
+
+    def _pending(self, pending: str, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        """The pending request, if this browser started it."""
+        request = self.store.get(token_hash("pending", pending)) if pending else None
+        browser = cookies(headers).get(BROWSER_COOKIE, "")
+        if request is None or not browser or not hmac.compare_digest(hashed(browser), request["browser"]):
+            return None
+        return request
+
+    def consent(self, body: str | None, headers: Mapping[str, str]) -> Response:
+        try:
+            fields = form(body)
+        except ValueError as exc:
+            return refused(400, "This sign-in cannot go on", str(exc))
+        origin = headers.get("origin")
+        if origin is not None and origin != self.settings.issuer:
+            return refused(403, "This sign-in cannot go on", "The form was sent from another site.")
+        pending = fields.get("pending", "")
+        request = self._pending(pending, headers)
+        if request is None or not hmac.compare_digest(hashed(fields.get("csrf", "")), request["csrf"]):
+            return refused(
+                403, "This sign-in cannot go on", "This page expired or was not opened here. Start again from your app."
+            )
+        if fields.get("decision") != "approve":
+            self.store.delete(token_hash("pending", pending))
+            return self._back_to_client(request, {"error": "access_denied", "error_description": "you declined"})
+        browser = cookies(headers)[BROWSER_COOKIE]
+        self.store.put(self._consent_key(browser, request["client_id"]), {}, int(self.clock()) + CONSENT_TTL, new=False)
+        return redirect(self._to_github(pending, request["verifier"]))
+
+    def _back_to_client(self, request: Mapping[str, Any], params: dict[str, str]) -> Response:
+        params = {**params, "iss": self.settings.issuer}
+        if request.get("state") is not None:
+            params["state"] = request["state"]
+        return redirect(with_params(request["redirect_uri"], params))
+
+    def callback(self, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
+        """GitHub sends the person back here; the pending request is used up whatever happens."""
+        pending = params.get("state", "")
+        request = self._pending(pending, headers)
+        if request is None:
+            return refused(
+                400,
+                "This sign-in link is not valid",
+                "Its state does not match a sign-in this browser started (or it expired). Start again from your app.",
+            )
+        _, first = self.store.claim(token_hash("pending", pending))
+        if not first:
+            return refused(400, "This sign-in link was already used", "Start again from your app.")
+        if "error" in params or not params.get("code"):
+            return self._back_to_client(
+                request, {"error": "access_denied", "error_description": "GitHub sign-in was cancelled"}
+            )
+        s = self.settings
+        try:
+            github_token = github_oauth.exchange(
+                s.web,
+                s.client_id,
+                s.client_secret,
+                code=params["code"],
+                redirect_uri=s.issuer + CALLBACK_PATH,
+                verifier=request["verifier"],
+            )
+            login, user_id = github_oauth.user(self.github, github_token)
+            allowed = self._allowed(login, github_token)
+        except github_oauth.SignInFailed as exc:
+            return refused(502, "GitHub did not finish the sign-in", str(exc))
+        if not allowed:
+            back = with_params(
+                request["redirect_uri"],
+                {"error": "access_denied", "error_description": "not allowed", "iss": s.issuer}
+                | ({"state": request["state"]} if request.get("state") is not None else {}),
+            )
+            return refused(
+                403,
+                f"{login} may not use this service",
+                "Its owner lets only the people and organizations they name sign in. Ask them to add you.",
+                back,
+            )
+        grant = secrets.token_urlsafe(24)
+        now = int(self.clock())
+        self.store.put(
+            f"grant#{grant}",
+            {"login": login, "user_id": user_id, "github_token": github_token, "client_id": request["client_id"]},
+            now + REFRESH_TTL,
+        )
+        code = secrets.token_urlsafe(32)
+        self.store.put(
+            token_hash("code", code),
+            {
+                "grant": grant,
+                "client_id": request["client_id"],
+                "redirect_uri": request["redirect_uri"],
+                "redirect_given": request["redirect_given"],
+                "challenge": request["challenge"],
+                "resource": request["resource"],
+                "scope": request["scope"],
+            },
+            now + CODE_TTL,
+        )
+        return self._back_to_client(request, {"code": code})
+
+    def _allowed(self, login: str, github_token: str) -> bool:
+        s = self.settings
+        if not s.allowed_users and not s.allowed_orgs:
+            return True
+        if login.lower() in s.allowed_users:
+            return True
+        return any(github_oauth.active_member(self.github, github_token, org) for org in s.allowed_orgs)
+
+    # ---- the client's part -----------------------------------------------------------------
+
+    def token(self, body: str | None, headers: Mapping[str, str]) -> Response:
+        try:
+            fields = form(body)
+        except ValueError as exc:
+            return oauth_error(400, "invalid_request", str(exc))
+        client, failure = self._authenticated_client(fields, headers)
+        if client is None:
+            assert failure is not None
+            return failure
+        grant_type = fields.get("grant_type")
+        resource = fields.get("resource")
+        if resource is not None and resource.rstrip("/") != self.settings.resource:
+            return oauth_error(400, "invalid_target", f"resource must be {self.settings.resource}")
+        if grant_type == "authorization_code":
+            return self._redeem_code(client, fields)
+        if grant_type == "refresh_token":
+            return self._refresh(client, fields)
+        return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+
+    def _redeem_code(self, client: Mapping[str, Any], fields: Mapping[str, str]) -> Response:
+        code = fields.get("code", "")
+        item, first = self.store.claim(token_hash("code", code)) if code else (None, False)
+        if item is None:
+            return oauth_error(400, "invalid_grant", "the code is unknown or expired")
+        if not first:
+            # RFC 6749 section 4.1.2: a code used twice was stolen; what it bought is revoked.
+            self.store.delete(f"grant#{item['grant']}")
+            return oauth_error(400, "invalid_grant", "the code was already used; its tokens are revoked")
+        if item["client_id"] != client["client_id"]:
+            return oauth_error(400, "invalid_grant", "the code was issued to another client")
+        redirect_uri = fields.get("redirect_uri")
+        if (redirect_uri is not None or item["redirect_given"]) and redirect_uri != item["redirect_uri"]:
+            return oauth_error(400, "invalid_grant", "redirect_uri differs from the authorization request's")
+        verifier = fields.get("code_verifier", "")
+        if not PKCE.match(verifier) or not hmac.compare_digest(s256(verifier), item["challenge"]):
+            return oauth_error(400, "invalid_grant", "the code_verifier does not match the code_challenge")
+        return self._issue(item["grant"], client["client_id"], item["scope"])
+
+    def _refresh(self, client: Mapping[str, Any], fields: Mapping[str, str]) -> Response:
+        refresh = fields.get("refresh_token", "")
+        item, first = self.store.claim(token_hash("refresh", refresh)) if refresh else (None, False)
+        if item is None:
+            return oauth_error(400, "invalid_grant", "the refresh token is unknown or expired")
+        if not first:
+            # Rotation's point: a refresh token used twice was copied; the whole grant ends.
+            self.store.delete(f"grant#{item['grant']}")
+            return oauth_error(400, "invalid_grant", "the refresh token was already used; the sign-in is revoked")
+        if item["client_id"] != client["client_id"]:
+            return oauth_error(400, "invalid_grant", "the refresh token was issued to another client")
+        scope = fields.get("scope", item["scope"]).split()
+        if set(scope) - {SCOPE}:
+            return oauth_error(400, "invalid_scope", f"the only scope is {SCOPE}")
+        return self._issue(item["grant"], client["client_id"], item["scope"])
+
+    def _issue(self, grant: str, client_id: str, scope: str) -> Response:
+        record = self.store.get(f"grant#{grant}")
+        if record is None:
+            return oauth_error(400, "invalid_grant", "the sign-in was revoked; sign in again")
+        now = int(self.clock())
+        self.store.put(f"grant#{grant}", record, now + REFRESH_TTL, new=False)
+        access, refresh = ACCESS_PREFIX + secrets.token_urlsafe(32), REFRESH_PREFIX + secrets.token_urlsafe(32)
+        claims = {"grant": grant, "client_id": client_id, "scope": scope, "resource": self.settings.resource}
+        self.store.put(
+            token_hash("access", access),
+            {**claims, "login": record["login"], "expires": now + ACCESS_TTL},
+            now + ACCESS_TTL,
+        )
+        self.store.put(token_hash("refresh", refresh), claims, now + REFRESH_TTL)
+        return json_answer(
+            200,
+            {
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": ACCESS_TTL,
+                "refresh_token": refresh,
+                "scope": scope,
+            },
+        )
+
+    def revoke(self, body: str | None, headers: Mapping[str, str]) -> Response:
+        """RFC 7009: either token ends the whole grant; an unknown token is not an error."""
+        try:
+            fields = form(body)
+        except ValueError as exc:
+            return oauth_error(400, "invalid_request", str(exc))
+        client, failure = self._authenticated_client(fields, headers)
+        if client is None:
+            assert failure is not None
+            return failure
+        token = fields.get("token", "")
+        kind = "refresh" if token.startswith(REFRESH_PREFIX) else "access"
+        item = self.store.get(token_hash(kind, token)) if token else None
+        if item is not None and item["client_id"] == client["client_id"]:
+            self.store.delete(f"grant#{item['grant']}")
+            self.store.delete(token_hash(kind, token))
+        return _response(200, "", NO_STORE)
+
+    # ---- routing ---------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: str | None
+    ) -> Response:
+        routes: dict[str, tuple[str, Callable[[], Response]]] = {
+            "/.well-known/oauth-authorization-server": (
+                "GET",
+                lambda: json_answer(200, self.server_metadata(), PUBLIC),
+            ),
+            "/.well-known/oauth-protected-resource": (
+                "GET",
+                lambda: json_answer(200, self.resource_metadata(), PUBLIC),
+            ),
+            "/.well-known/oauth-protected-resource/mcp": (
+                "GET",
+                lambda: json_answer(200, self.resource_metadata(), PUBLIC),
+            ),
+            "/authorize": ("GET", lambda: self.authorize(params, headers)),
+            CONSENT_PATH: ("POST", lambda: self.consent(body, headers)),
+            CALLBACK_PATH: ("GET", lambda: self.callback(params, headers)),
+            "/token": ("POST", lambda: self.token(body, headers)),
+            "/register": ("POST", lambda: self.register(body)),
+            "/revoke": ("POST", lambda: self.revoke(body, headers)),
+        }
+        found = routes.get(path)
+        if found is None:
+            return oauth_error(404, "not_found", f"no sign-in endpoint at {path[:80]!r}")
+        verb, answer = found
+        if method == "OPTIONS":
+            return _response(204, "", {"Allow": f"{verb}, OPTIONS", **CORS})
+        if method != verb and not (verb == "GET" and method == "HEAD"):
+            return oauth_error(405, "method_not_allowed", f"{path} takes {verb}", {"Allow": verb})
+        try:
+            response = answer()
+        except StoreError as exc:
+            return oauth_error(503, "temporarily_unavailable", f"sign-in is unavailable for a moment ({exc}); retry")
+        if path.startswith("/.well-known/") or path in ("/token", "/register", "/revoke"):
+            response["headers"].update(CORS)  # browser-based clients read these across origins
+        return response
+
+
+PUBLIC = {"Cache-Control": "public, max-age=300"}
+# The discovery documents and the token endpoints may be called from a web client's page; they
+# carry no cookie and no ambient authority, so any origin may read them.
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, MCP-Protocol-Version",
+}

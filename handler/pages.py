@@ -1,0 +1,61 @@
+"""The two pages sign-in shows a person: the consent page and the page that says why not.
+
+Pure rendering; every value is escaped. Served with a policy that forbids framing (clickjacking)
+and loads nothing but the inline style.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+PAGE_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1f2328}"
+    "h1{font-size:1.4rem}.box{border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}"
+    "code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px;word-break:break-all}"
+    "button{font:inherit;padding:.5rem 1.25rem;border-radius:6px;border:1px solid #d0d7de;margin-right:.5rem}"
+    ".approve{background:#1f883d;color:#fff;border-color:#1f883d}.muted{color:#59636e;font-size:.9rem}"
+)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width,initial-scale=1"><title>{escape(title)}</title><style>{STYLE}</style>'
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def consent(
+    *, service: str, client_name: str, client_id: str, redirect_to: str, pending: str, csrf: str, github: str
+) -> str:
+    """Asks before the first sign-in of a client: who it is, where it sends you, what it gets."""
+    shown_id = f"<br><span class=muted>client id <code>{escape(client_id)}</code></span>"
+    return _page(
+        f"Allow {client_name} to use {service}?",
+        f"<h1>Allow <strong>{escape(client_name or 'an unnamed app')}</strong> to search GitHub as you?</h1>"
+        f'<div class="box"><p><strong>{escape(client_name or "This app")}</strong> asks to use '
+        f"<strong>{escape(service)}</strong> on your behalf.{shown_id}</p>"
+        f"<p>If you allow it, you sign in with GitHub ({escape(github)}) next, then you are sent back to "
+        f"<code>{escape(redirect_to)}</code>.</p>"
+        "<p>It gets: <strong>search and read public GitHub as you</strong>, counted against your own GitHub "
+        "rate limit. It gets no access to your private repositories and cannot change anything on GitHub.</p>"
+        "</div><p>Only allow apps you started the sign-in from yourself.</p>"
+        '<form method="post" action="/oauth/consent">'
+        f'<input type="hidden" name="pending" value="{escape(pending)}">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+        '<button class="approve" name="decision" value="approve" type="submit">Allow</button>'
+        '<button name="decision" value="deny" type="submit">Cancel</button></form>',
+    )
+
+
+def refusal(title: str, message: str, back: str | None = None) -> str:
+    """Why the sign-in stops here; `back` returns to the app with an error, when it is safe to."""
+    link = f'<p><a href="{escape(back)}">Return to the app</a></p>' if back else ""
+    return _page(title, f"<h1>{escape(title)}</h1><p>{escape(message)}</p>{link}")

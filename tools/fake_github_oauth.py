@@ -1,0 +1,107 @@
+"""The sign-in half of the fake GitHub: the OAuth web flow, `/user` and org membership.
+
+`GET /login/oauth/authorize` approves at once as the fake user (as github.com does for an app
+the user already authorized) and redirects with a code; `POST /login/oauth/access_token` trades
+it (checking the app's secret, the redirect URI and PKCE) for a `gho_` token; `/user` and
+`/user/memberships/orgs/{org}` answer for that token. A token revoked with `revoke` gets 401 on
+every API call, as when a user revokes the app on github.com.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+DEFAULT_LOGIN = "octocat"
+BAD_CREDENTIALS = {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+
+
+@dataclass
+class FakeOAuth:
+    login: str = DEFAULT_LOGIN
+    # org -> logins that are active members
+    orgs: dict[str, set[str]] = field(default_factory=dict)
+    # client_id -> secret of the OAuth Apps it knows; empty: any app and secret
+    apps: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # token -> login
+    revoked: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def authorize(self, params: dict[str, str]) -> tuple[int, dict[str, str]]:
+        redirect_uri = params.get("redirect_uri", "")
+        if self.apps and params.get("client_id") not in self.apps:
+            return 404, {}
+        code = secrets.token_hex(10)
+        with self.lock:
+            self.codes[code] = {
+                "client_id": params.get("client_id", ""),
+                "redirect_uri": redirect_uri,
+                "challenge": params.get("code_challenge", ""),
+                "login": self.login,
+            }
+        separator = "&" if "?" in redirect_uri else "?"
+        return 302, {
+            "Location": f"{redirect_uri}{separator}{urlencode({'code': code, 'state': params.get('state', '')})}"
+        }
+
+    def access_token(self, form: dict[str, str]) -> dict[str, Any]:
+        """GitHub answers 200 with an `error` field for a bad code, as this does."""
+        with self.lock:
+            found = self.codes.pop(form.get("code", ""), None)
+        if self.apps and self.apps.get(form.get("client_id", "")) != form.get("client_secret"):
+            return {
+                "error": "incorrect_client_credentials",
+                "error_description": "The client_id and/or client_secret passed are incorrect.",
+            }
+        if (
+            found is None
+            or found["client_id"] != form.get("client_id")
+            or found["redirect_uri"] != form.get("redirect_uri")
+        ):
+            return {"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."}
+        if found["challenge"]:
+            digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != found["challenge"]:
+                return {"error": "bad_verification_code", "error_description": "The code_verifier does not match."}
+        token = "gho_" + secrets.token_hex(18)
+        with self.lock:
+            self.tokens[token] = found["login"]
+        return {"access_token": token, "token_type": "bearer", "scope": "read:org"}
+
+    def user_of(self, headers: dict[str, str]) -> str | None:
+        """The login a `gho_` token belongs to; None for no such token."""
+        token = headers.get("authorization", "").partition(" ")[2]
+        with self.lock:
+            if token in self.revoked:
+                return None
+            return self.tokens.get(token)
+
+    def is_user_token(self, headers: dict[str, str]) -> bool:
+        return headers.get("authorization", "").partition(" ")[2].startswith("gho_")
+
+    def revoke(self, login: str | None = None) -> None:
+        """The user revokes the app on github.com: every token of theirs (or all) stops working."""
+        with self.lock:
+            self.revoked |= {t for t, who in self.tokens.items() if login is None or who == login}
+
+    def api(self, path: str, headers: dict[str, str]) -> tuple[int, Any] | None:
+        """Answers for /user and memberships, and 401 for a revoked user token anywhere."""
+        if not self.is_user_token(headers):
+            return (401, BAD_CREDENTIALS) if path.startswith("/user") else None
+        login = self.user_of(headers)
+        if login is None:
+            return 401, BAD_CREDENTIALS
+        if path == "/user":
+            return 200, {"login": login, "id": 1000 + len(login), "type": "User"}
+        if path.startswith("/user/memberships/orgs/"):
+            org = path.rsplit("/", 1)[1]
+            if login in self.orgs.get(org, set()):
+                return 200, {"state": "active", "role": "member", "organization": {"login": org}}
+            return 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+        return None
