@@ -133,7 +133,7 @@ def challenge(refusal: Refusal, headers: Mapping[str, str], mcp: bool) -> Respon
     except Misconfigured:
         metadata = "/.well-known/oauth-protected-resource/mcp"
     extra = {"WWW-Authenticate": refusal.challenge(metadata)} if refusal.status in (401, 403) else {}
-    code = {401: "unauthorized", 403: "insufficient_scope"}.get(refusal.status, "internal_error")
+    code = {401: "unauthorized", 403: "forbidden"}.get(refusal.status, "internal_error")
     if mcp:
         payload: object = {
             "jsonrpc": "2.0",

@@ -19,15 +19,23 @@ BUILD_DIR = ROOT / "build"
 # Everything the function needs, and nothing else (no tests, no __pycache__, no editor files).
 HANDLER_FILES = (
     "app.py",
+    "auth_gate.py",
+    "auth_store.py",
     "documents.py",
     "findings.py",
     "github_api.py",
+    "github_oauth.py",
     "mapping.py",
     "mcp_front.py",
     "mcp_tools.py",
+    "oauth_clients.py",
+    "oauth_server.py",
+    "pages.py",
     "query.py",
     "schemas.py",
     "service.py",
+    "sign_in.py",
+    "sigv4.py",
     "ttl_cache.py",
 )
 LAMBDA_HANDLER = "app.handler"
