@@ -94,6 +94,9 @@ class Gate:
     def end(self, principal: Principal) -> None:
         """GitHub refused the user's token (they revoked the app): the grant ends here and now."""
         self.store.delete(f"grant#{principal.grant}")
+        self.forget(principal.grant)
+
+    def forget(self, grant: str) -> None:
         with self._lock:
-            for key in [k for k, (_, p) in self._checked.items() if p.grant == principal.grant]:
+            for key in [k for k, (_, p) in self._checked.items() if p.grant == grant]:
                 del self._checked[key]

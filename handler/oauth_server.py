@@ -147,9 +147,11 @@ class AuthorizationServer:
         github: GitHubClient,
         metadata: MetadataCache | None = None,
         clock: Callable[[], float] = time.time,
+        forget: Callable[[str], None] = lambda grant: None,
     ) -> None:
         self.settings, self.store, self.github, self.clock = settings, store, github, clock
         self.metadata = metadata or MetadataCache()
+        self.forget = forget  # the gate's memory of tokens it checked: a revoked grant leaves it at once
 
     # ---- discovery -------------------------------------------------------------------------
 
@@ -245,6 +247,11 @@ class AuthorizationServer:
         elif not secret or not hmac.compare_digest(hashed(secret), expected):
             return None, oauth_error(401, "invalid_client", "the client secret is wrong", challenge)
         return client, None
+
+    def end_grant(self, grant: str) -> None:
+        """Revocation: the grant goes, and with it every token issued under it."""
+        self.store.delete(f"grant#{grant}")
+        self.forget(grant)
 
     # ---- the browser's part ----------------------------------------------------------------
 
@@ -463,7 +470,7 @@ class AuthorizationServer:
             return oauth_error(400, "invalid_grant", "the code is unknown or expired")
         if not first:
             # RFC 6749 section 4.1.2: a code used twice was stolen; what it bought is revoked.
-            self.store.delete(f"grant#{item['grant']}")
+            self.end_grant(item['grant'])
             return oauth_error(400, "invalid_grant", "the code was already used; its tokens are revoked")
         if item["client_id"] != client["client_id"]:
             return oauth_error(400, "invalid_grant", "the code was issued to another client")
@@ -482,7 +489,7 @@ class AuthorizationServer:
             return oauth_error(400, "invalid_grant", "the refresh token is unknown or expired")
         if not first:
             # Rotation's point: a refresh token used twice was copied; the whole grant ends.
-            self.store.delete(f"grant#{item['grant']}")
+            self.end_grant(item['grant'])
             return oauth_error(400, "invalid_grant", "the refresh token was already used; the sign-in is revoked")
         if item["client_id"] != client["client_id"]:
             return oauth_error(400, "invalid_grant", "the refresh token was issued to another client")
@@ -530,7 +537,7 @@ class AuthorizationServer:
         kind = "refresh" if token.startswith(REFRESH_PREFIX) else "access"
         item = self.store.get(token_hash(kind, token)) if token else None
         if item is not None and item["client_id"] == client["client_id"]:
-            self.store.delete(f"grant#{item['grant']}")
+            self.end_grant(item['grant'])
             self.store.delete(token_hash(kind, token))
         return _response(200, "", NO_STORE)
 

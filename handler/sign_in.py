@@ -88,7 +88,8 @@ def _parts(headers: Mapping[str, str]) -> tuple[AuthorizationServer, Gate]:
         allowed_users=frozenset(u.strip() for u in env.get("AUTH_ALLOWED_USERS", "").split(",") if u.strip()),
         allowed_orgs=tuple(o.strip() for o in env.get("AUTH_ALLOWED_ORGS", "").split(",") if o.strip()),
     )
-    parts = AuthorizationServer(settings, store, github, metadata), Gate(store, settings.resource)
+    gate = Gate(store, settings.resource)
+    parts = AuthorizationServer(settings, store, github, metadata, forget=gate.forget), gate
     _servers[origin] = parts
     return parts
 

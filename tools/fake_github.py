@@ -261,6 +261,7 @@ class FakeGitHub:
             self.answers.clear()
             self.seen.clear()
             self.connections = 0
+            self.oauth = FakeOAuth()
 
     def queue(self, *answers: Answer) -> None:
         self.answers.extend(answers)
