@@ -171,8 +171,12 @@ class DynamoStore:
                 "used": {"BOOL": False},
             }
         }
-        if new:
-            payload |= {"ConditionExpression": "attribute_not_exists(#k)", "ExpressionAttributeNames": {"#k": "pk"}}
+        if new:  # absent, or expired (DynamoDB deletes expired items within days, not at once)
+            payload |= {
+                "ConditionExpression": "attribute_not_exists(#k) OR (#e <> :never AND #e <= :now)",
+                "ExpressionAttributeNames": {"#k": "pk", "#e": "expires"},
+                "ExpressionAttributeValues": {":never": {"N": "0"}, ":now": {"N": str(int(self.clock()))}},
+            }
         return self._ok("PutItem", payload, conflict=new) is not None
 
     def get(self, key: str) -> Item | None:

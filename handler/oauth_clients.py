@@ -144,13 +144,17 @@ def checked_metadata(payload: object, *, confidential_allowed: bool) -> Client:
         values = payload.get(field, list(supported[:1]))
         if not isinstance(values, list) or not set(values) <= set(supported) or not values:
             raise ClientError("invalid_client_metadata", f"{field} may only list {', '.join(supported)}")
-    return {
+    client = {
         "client_name": _string(payload, "client_name", MAX_NAME_CHARS) or "",
         "redirect_uris": list(uris),
         "token_endpoint_auth_method": method,
         "grant_types": payload.get("grant_types", ["authorization_code", "refresh_token"]),
-        "client_uri": _string(payload, "client_uri", MAX_URI_CHARS) or "",
+        "response_types": ["code"],
     }
+    client_uri = _string(payload, "client_uri", MAX_URI_CHARS)
+    if client_uri and client_uri.startswith("https://"):
+        client["client_uri"] = client_uri
+    return client
 
 
 def is_metadata_url(client_id: str) -> bool:

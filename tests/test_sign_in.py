@@ -4,7 +4,6 @@ and a person see, and every attack the authorization server must stop."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 import requests

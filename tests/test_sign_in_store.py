@@ -1,0 +1,209 @@
+"""Sign-in's state: the DynamoDB store against a real DynamoDB API (moto in server mode, on
+127.0.0.1), its SigV4 signer against botocore's, and the gate's expiry and warm memory."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from auth_gate import Gate, Refusal
+from auth_store import DynamoStore, MemoryStore, StoreError
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from oauth_server import ACCESS_TTL, AuthorizationServer, Settings, token_hash
+from sigv4 import Credentials, sign
+
+from tests.conftest import free_port
+from tools.fake_github import FakeGitHub
+
+REGION = "eu-west-1"
+KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token-example")
+
+
+@pytest.fixture(scope="module")
+def dynamodb() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client(
+        "dynamodb", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    # The table as infra/sign_in_table.py declares it: one string key, TTL on `expires`.
+    client.create_table(
+        TableName="sign-in",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(
+        TableName="sign-in", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+    )
+    yield endpoint
+    server.stop()
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def dynamo(endpoint: str, clock: Clock | None = None) -> DynamoStore:
+    return DynamoStore("sign-in", REGION, endpoint, KEYS, clock or Clock())
+
+
+# -- the signer -----------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(body=st.binary(max_size=300), target=st.sampled_from(["PutItem", "GetItem", "UpdateItem"]), token=st.booleans())
+def test_the_signer_signs_as_botocore_does(body: bytes, target: str, token: bool):
+    keys = KEYS if token else Credentials(KEYS.access_key, KEYS.secret_key)
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{target}"}
+    request = AWSRequest("POST", f"https://dynamodb.{REGION}.amazonaws.com/", data=body, headers=dict(headers))
+    SigV4Auth(BotoCredentials(keys.access_key, keys.secret_key, keys.token), "dynamodb", REGION).add_auth(request)
+    # botocore signs at its own clock's second: ours signs at the same one.
+    now = calendar.timegm(time.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
+    ours = sign(
+        f"dynamodb.{REGION}.amazonaws.com",
+        "/",
+        headers,
+        body,
+        region=REGION,
+        service="dynamodb",
+        credentials=keys,
+        now=now,
+    )
+    assert ours["Authorization"] == request.headers["Authorization"]
+    assert ours.get("X-Amz-Security-Token") == request.headers.get("X-Amz-Security-Token")
+
+
+def test_credentials_never_show_their_secret():
+    assert KEYS.secret_key not in repr(KEYS) and KEYS.token not in repr(KEYS)
+
+
+# -- the DynamoDB store ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["memory", "dynamodb"])
+def test_both_stores_keep_expire_claim_and_delete_alike(kind: str, dynamodb: str):
+    clock = Clock()
+    store = MemoryStore(clock) if kind == "memory" else dynamo(dynamodb, clock)
+    key = f"test#{kind}"
+    assert store.put(key, {"a": 1}, int(clock.now) + 60)
+    assert not store.put(key, {"a": 2}, int(clock.now) + 60)  # conditional: the first writer wins
+    assert store.get(key) == {"a": 1}
+    assert store.claim(key) == ({"a": 1}, True)
+    assert store.claim(key) == ({"a": 1}, False)  # used: the caller learns it was reused
+    store.put(key, {"a": 3}, int(clock.now) + 60, new=False)
+    assert store.get(key) == {"a": 3}
+    clock.now += 61
+    assert store.get(key) is None and store.claim(key) == (None, False)  # expired, even before TTL deletes it
+    assert store.put(key, {"a": 4}, 0) and store.get(key) == {"a": 4}  # 0: never expires
+    store.delete(key)
+    assert store.get(key) is None and store.claim("test#never-issued") == (None, False)
+
+
+def test_two_instances_cannot_both_redeem_one_code(dynamodb: str):
+    first, second = dynamo(dynamodb), dynamo(dynamodb)  # two warm functions, two connections
+    first.put("code#race", {"grant": "g"}, 0)
+    wins: list[bool] = []
+    start = threading.Barrier(8)
+
+    def redeem(store: DynamoStore) -> None:
+        start.wait()
+        wins.append(store.claim("code#race")[1])
+
+    threads = [threading.Thread(target=redeem, args=(first if n % 2 else second,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(wins) == [False] * 7 + [True]
+
+
+def test_the_store_says_what_went_wrong(dynamodb: str):
+    missing = DynamoStore("no-such-table", REGION, dynamodb, KEYS)
+    with pytest.raises(StoreError, match="ResourceNotFoundException"):
+        missing.get("x")
+    unreachable = DynamoStore("sign-in", REGION, f"http://127.0.0.1:{free_port()}", KEYS)
+    with pytest.raises(StoreError, match="did not answer"):
+        unreachable.get("x")
+
+
+def test_tokens_and_codes_are_stored_as_hashes_only(dynamodb: str, fake: FakeGitHub):
+    store = dynamo(dynamodb)
+    server = AuthorizationServer(
+        Settings("https://search.example", "app", "secret", web=fake.url),
+        store,
+        github=None,  # type: ignore[arg-type]
+    )
+    store.put("grant#g1", {"login": "octocat", "github_token": "gho_user", "client_id": "c"}, 0)
+    issued = json.loads(server._issue("g1", "c", "search")["body"])
+    scan = boto3.client(
+        "dynamodb", region_name=REGION, endpoint_url=dynamodb, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    dump = str(scan.scan(TableName="sign-in")["Items"])
+    for kind in ("access", "refresh"):
+        value = issued[f"{kind}_token"]
+        assert value[4:] not in dump and token_hash(kind, value) in dump
+
+
+# -- the gate -------------------------------------------------------------------------------------
+
+
+def _issued(clock: Clock) -> tuple[MemoryStore, Gate, str]:
+    store = MemoryStore(clock)
+    server = AuthorizationServer(
+        Settings("https://s.example", "app", "secret", web="https://github.com"), store, None, clock=clock
+    )  # type: ignore[arg-type]
+    store.put("grant#g", {"login": "octocat", "github_token": "gho_x", "client_id": "c"}, 0)
+    access = json.loads(server._issue("g", "c", "search")["body"])["access_token"]
+    return store, Gate(store, "https://s.example/mcp", clock), access
+
+
+def test_an_expired_access_token_is_refused(fake: FakeGitHub):
+    clock = Clock()
+    _, gate, access = _issued(clock)
+    headers = {"authorization": f"Bearer {access}"}
+    assert gate.principal(headers).login == "octocat"
+    clock.now += ACCESS_TTL - 1
+    assert gate.principal(headers).login == "octocat"
+    clock.now += 2
+    with pytest.raises(Refusal) as refused:
+        gate.principal(headers)
+    assert refused.value.status == 401 and refused.value.error == "invalid_token"
+
+
+def test_a_token_checked_in_the_last_minute_costs_no_store_call():
+    clock = Clock()
+    store, gate, access = _issued(clock)
+    headers = {"authorization": f"Bearer {access}"}
+    gate.principal(headers)
+    calls = store.calls
+    for _ in range(100):
+        clock.now += 0.5
+        gate.principal(headers)
+    assert store.calls == calls
+    clock.now += 11  # past the minute: checked again
+    gate.principal(headers)
+    assert store.calls == calls + 2  # the token and its grant
+
+
+def test_a_token_for_another_resource_is_refused():
+    clock = Clock()
+    store, _, access = _issued(clock)
+    with pytest.raises(Refusal, match="another resource"):
+        Gate(store, "https://other.example/mcp", clock).principal({"authorization": f"Bearer {access}"})
