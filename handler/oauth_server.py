@@ -145,6 +145,7 @@ class AuthorizationServer:
         settings: Settings,
         store: Store,
         github: GitHubClient,
+        *,
         metadata: MetadataCache | None = None,
         clock: Callable[[], float] = time.time,
         forget: Callable[[str], None] = lambda grant: None,
@@ -470,7 +471,7 @@ class AuthorizationServer:
             return oauth_error(400, "invalid_grant", "the code is unknown or expired")
         if not first:
             # RFC 6749 section 4.1.2: a code used twice was stolen; what it bought is revoked.
-            self.end_grant(item['grant'])
+            self.end_grant(item["grant"])
             return oauth_error(400, "invalid_grant", "the code was already used; its tokens are revoked")
         if item["client_id"] != client["client_id"]:
             return oauth_error(400, "invalid_grant", "the code was issued to another client")
@@ -489,7 +490,7 @@ class AuthorizationServer:
             return oauth_error(400, "invalid_grant", "the refresh token is unknown or expired")
         if not first:
             # Rotation's point: a refresh token used twice was copied; the whole grant ends.
-            self.end_grant(item['grant'])
+            self.end_grant(item["grant"])
             return oauth_error(400, "invalid_grant", "the refresh token was already used; the sign-in is revoked")
         if item["client_id"] != client["client_id"]:
             return oauth_error(400, "invalid_grant", "the refresh token was issued to another client")
@@ -537,7 +538,7 @@ class AuthorizationServer:
         kind = "refresh" if token.startswith(REFRESH_PREFIX) else "access"
         item = self.store.get(token_hash(kind, token)) if token else None
         if item is not None and item["client_id"] == client["client_id"]:
-            self.end_grant(item['grant'])
+            self.end_grant(item["grant"])
             self.store.delete(token_hash(kind, token))
         return _response(200, "", NO_STORE)
 

@@ -89,7 +89,7 @@ def _parts(headers: Mapping[str, str]) -> tuple[AuthorizationServer, Gate]:
         allowed_orgs=tuple(o.strip() for o in env.get("AUTH_ALLOWED_ORGS", "").split(",") if o.strip()),
     )
     gate = Gate(store, settings.resource)
-    parts = AuthorizationServer(settings, store, github, metadata, forget=gate.forget), gate
+    parts = AuthorizationServer(settings, store, github, metadata=metadata, forget=gate.forget), gate
     _servers[origin] = parts
     return parts
 

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from tests.conftest import TOKEN
-from tests.signin_browser import Browser
 from tools.background import LocalServer
 from tools.fake_github import FakeGitHub
+from tools.signin_browser import Browser
 
 APP_ID, APP_SECRET = "Iv1.test-oauth-app", "test-oauth-app-secret"
 # The client's loopback redirect: the browser stops there, so nothing need listen.
@@ -87,7 +87,7 @@ class Signed:
 
 def sign_in(base: str, fake: FakeGitHub, client_id: str, browser: Browser | None = None, **extra: str) -> Signed:
     verifier, challenge = pkce()
-    browser = browser or Browser((base, fake.url))
+    browser = browser or Browser(CALLBACK)
     landed = browser.sign_in(authorize_url(base, client_id, challenge, **extra))
     assert landed.startswith(extra.get("redirect_uri", CALLBACK)), landed
     return Signed(client_id, verifier, query(landed), browser)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.signin_browser import Browser
 from tests.signin_helpers import (
     APP_ID,
     CALLBACK,
@@ -26,6 +25,7 @@ from tests.signin_helpers import (
 )
 from tools.background import LocalServer
 from tools.fake_github import FakeGitHub
+from tools.signin_browser import Browser
 
 
 @pytest.fixture(scope="module")
@@ -114,10 +114,10 @@ def test_an_approved_client_skips_the_consent_page_in_the_same_browser(base: str
     client_id = register(base)["client_id"]
     first = sign_in(base, fake, client_id)
     same_browser = dict(first.browser.cookies)
-    again = sign_in(base, fake, client_id, browser=Browser(first.browser.origins, cookies=dict(same_browser)))
+    again = sign_in(base, fake, client_id, browser=Browser(CALLBACK, cookies=dict(same_browser)))
     assert again.code and not any('action="/oauth/consent"' in v.body for v in again.browser.visits)
     other_client = sign_in(
-        base, fake, register(base)["client_id"], browser=Browser(first.browser.origins, cookies=dict(same_browser))
+        base, fake, register(base)["client_id"], browser=Browser(CALLBACK, cookies=dict(same_browser))
     )
     assert any('action="/oauth/consent"' in v.body for v in other_client.browser.visits)
     other_browser = sign_in(base, fake, client_id)
@@ -127,7 +127,7 @@ def test_an_approved_client_skips_the_consent_page_in_the_same_browser(base: str
 def test_declining_sends_access_denied_back_with_state_and_iss(base: str, fake: FakeGitHub):
     client_id = register(base)["client_id"]
     _, challenge = pkce()
-    landed = Browser((base, fake.url), decision="deny").sign_in(authorize_url(base, client_id, challenge, state="s-9"))
+    landed = Browser(CALLBACK, decision="deny").sign_in(authorize_url(base, client_id, challenge, state="s-9"))
     assert query(landed) == {"error": "access_denied", "error_description": "you declined", "iss": base, "state": "s-9"}
     assert not any(s.path == "/login/oauth/authorize" for s in fake.seen)  # GitHub never asked
 
@@ -148,9 +148,9 @@ def test_the_consent_page_cannot_be_framed_and_its_cookie_is_host_only(base: str
 
 
 def _consent_form(base: str, client_id: str) -> tuple[Browser, dict[str, str]]:
-    from tests.signin_browser import HIDDEN
+    from tools.signin_browser import HIDDEN
 
-    browser = Browser((base,))
+    browser = Browser(CALLBACK)
     _, challenge = pkce()
     visit = browser._request("GET", authorize_url(base, client_id, challenge))
     return browser, dict(HIDDEN.findall(visit.text))
@@ -456,7 +456,7 @@ def test_allow_lists_let_named_users_and_org_members_in_and_nobody_else(fake: Fa
         base = running.base
         client_id = register(base)["client_id"]
         _, challenge = pkce()
-        browser = Browser((base, fake.url))
+        browser = Browser(CALLBACK)
         with pytest.raises(AssertionError, match="HTTP 403"):
             browser.sign_in(authorize_url(base, client_id, challenge))
         page = browser.visits[-1]

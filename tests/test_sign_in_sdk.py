@@ -17,11 +17,11 @@ from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from tests.signin_browser import Browser
 from tests.signin_helpers import CALLBACK, MetadataHost, query, signin_server
 from tests.test_mcp import TOOLS
 from tools.background import LocalServer
 from tools.fake_github import FakeGitHub
+from tools.signin_browser import Browser
 
 
 def arguments(tag: str) -> dict[str, dict[str, Any]]:
@@ -60,8 +60,8 @@ class Memory:
 class Person:
     """The redirect and callback handlers: a headless browser that signs in and hands back the code."""
 
-    def __init__(self, origins: tuple[str, ...]) -> None:
-        self.browser = Browser(origins)
+    def __init__(self) -> None:
+        self.browser = Browser(CALLBACK)
         self.sign_ins = 0
         self.landed = ""
 
@@ -107,9 +107,11 @@ def provider(server: LocalServer, person: Person, storage: Memory, metadata_url:
 
 def session(auth: OAuthClientProvider, url: str, mode: str, work: Any) -> Any:
     async def run() -> Any:
-        async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
-            async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:  # type: ignore[arg-type]
-                return await work(client)
+        async with (
+            httpx2.AsyncClient(auth=auth, timeout=30) as http,
+            Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+        ):
+            return await work(client)
 
     return anyio.run(run)
 
@@ -129,7 +131,7 @@ def test_the_sdk_signs_in_calls_every_tool_and_is_challenged_after_revocation(
     server: LocalServer, host: MetadataHost, fake: FakeGitHub, mode: str, registration: str
 ):
     metadata_url = host.client(f"/sdk-{mode}.json", name="SDK test client") if registration == "cimd" else None
-    person, storage = Person((server.base, fake.url)), Memory()
+    person, storage = Person(), Memory()
     auth = provider(server, person, storage, metadata_url)
     tag = f"{registration}-{mode}"
     errors = session(auth, f"{server.base}/mcp", mode, every_tool(tag))

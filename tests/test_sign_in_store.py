@@ -16,6 +16,7 @@ from auth_store import DynamoStore, MemoryStore, StoreError
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
+from github_api import GitHubClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -26,6 +27,8 @@ from tests.conftest import free_port
 from tools.fake_github import FakeGitHub
 
 REGION = "eu-west-1"
+WEB = "https://github.com"
+UNUSED = GitHubClient("http://127.0.0.1:1")  # issuing tokens asks GitHub nothing
 KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token-example")
 
 
@@ -91,7 +94,7 @@ def test_the_signer_signs_as_botocore_does(body: bytes, target: str, token: bool
 
 
 def test_credentials_never_show_their_secret():
-    assert KEYS.secret_key not in repr(KEYS) and KEYS.token not in repr(KEYS)
+    assert KEYS.secret_key not in repr(KEYS) and str(KEYS.token) not in repr(KEYS)
 
 
 # -- the DynamoDB store ---------------------------------------------------------------------------
@@ -143,13 +146,9 @@ def test_the_store_says_what_went_wrong(dynamodb: str):
         unreachable.get("x")
 
 
-def test_tokens_and_codes_are_stored_as_hashes_only(dynamodb: str, fake: FakeGitHub):
+def test_tokens_are_stored_as_hashes_only(dynamodb: str):
     store = dynamo(dynamodb)
-    server = AuthorizationServer(
-        Settings("https://search.example", "app", "secret", web=fake.url),
-        store,
-        github=None,  # type: ignore[arg-type]
-    )
+    server = AuthorizationServer(Settings("https://search.example", "app", "secret", web=WEB), store, UNUSED)
     store.put("grant#g1", {"login": "octocat", "github_token": "gho_user", "client_id": "c"}, 0)
     issued = json.loads(server._issue("g1", "c", "search")["body"])
     scan = boto3.client(
@@ -166,9 +165,7 @@ def test_tokens_and_codes_are_stored_as_hashes_only(dynamodb: str, fake: FakeGit
 
 def _issued(clock: Clock) -> tuple[MemoryStore, Gate, str]:
     store = MemoryStore(clock)
-    server = AuthorizationServer(
-        Settings("https://s.example", "app", "secret", web="https://github.com"), store, None, clock=clock
-    )  # type: ignore[arg-type]
+    server = AuthorizationServer(Settings("https://s.example", "app", "secret", web=WEB), store, UNUSED, clock=clock)
     store.put("grant#g", {"login": "octocat", "github_token": "gho_x", "client_id": "c"}, 0)
     access = json.loads(server._issue("g", "c", "search")["body"])["access_token"]
     return store, Gate(store, "https://s.example/mcp", clock), access

@@ -3,8 +3,10 @@
     make conformance            # part of `make test`; installs the pinned suite and Node 22 first
     python -m tools.conformance [--url http://127.0.0.1:3333/mcp] [--keep DIR]
 
-Three runs: the scenarios revision 2025-11-25 requires (legacy era), those 2026-07-28 requires
-(modern era), and the pending `http-header-validation` scenario by name. Each is judged against
+Four runs: the scenarios revision 2025-11-25 requires (legacy era), those 2026-07-28 requires
+(modern era), the pending `http-header-validation` scenario by name, and the authorization
+server scenarios against the local server with sign-in on (`--auth`), a headless person
+(tools/signin_browser.py) completing the sign-in through the fake GitHub. Each is judged against
 its committed list of expected failures (conformance/expected-*.yaml, one `scenario:check-id`
 per line with its reason): any other failure or warning fails, and so does an entry that no
 longer fails. Scenarios a revision does not score (extensions, pending ones) are not judged.
@@ -18,12 +20,14 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from tools.background import ROOT, LocalServer
+from tools.background import ROOT, LocalServer, free_port
+from tools.signin_browser import Browser
 
 SUITE_DIR = ROOT / "conformance"
 NODE = SUITE_DIR / "node_modules" / ".bin" / "node"
@@ -48,6 +52,7 @@ RUNS = (
     Run("2026-07-28", ("--requirements", "2026-07-28"), "2026-07-28"),
     Run("http-header-validation", ("--scenario", "http-header-validation", "--spec-version", "2026-07-28"), None),
 )
+AUTHORIZATION = Run("authorization", (), None)  # every authorization server scenario the suite has
 
 
 def expected_failures(path: Path) -> set[str]:
@@ -56,6 +61,10 @@ def expected_failures(path: Path) -> set[str]:
 
 
 def required_scenarios(run: Run) -> set[str]:
+    if run is AUTHORIZATION:
+        every = subprocess.run([str(NODE), str(CLI), "list"], capture_output=True, text=True, check=True, timeout=60)
+        part = every.stdout.split("Authorization server scenarios", 1)[1]
+        return set(re.findall(r"^\s+- (\S+)", part, re.M))
     if run.requirements is None:
         return {run.args[1]}
     listing = subprocess.run(
@@ -73,7 +82,7 @@ def results(out_dir: Path) -> dict[str, list[dict[str, object]]]:
     """Checks per scenario, from the suite's `<dir>/server-<scenario>-<timestamp>/checks.json`."""
     found: dict[str, list[dict[str, object]]] = {}
     for checks in sorted(out_dir.glob("*/checks.json")):
-        scenario = _TIMESTAMP.sub("", checks.parent.name).removeprefix("server-")
+        scenario = _TIMESTAMP.sub("", checks.parent.name).removeprefix("authorization-server-").removeprefix("server-")
         found.setdefault(scenario, []).extend(json.loads(checks.read_text()))
     return found
 
@@ -94,6 +103,44 @@ def judge(run: Run, url: str, work: Path) -> list[str]:
     command += ["--expected-failures", str(run.baseline)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     (work / f"{run.name}.log").write_text(done.stdout + done.stderr)
+    return verdict(run, out_dir, done.returncode)
+
+
+def judge_authorization(work: Path) -> list[str]:
+    """The authorization server scenarios, against the local server with sign-in on: the suite
+    prints the authorization URL and waits for its callback; a headless person signs in."""
+    out_dir = work / AUTHORIZATION.name
+    server = LocalServer(None, None, "--fake-github", "--auth")
+    port = free_port()
+    callback = f"http://127.0.0.1:{port}/callback"
+    try:
+        registration = json.dumps(
+            {"client_name": "MCP conformance suite", "redirect_uris": [callback], "token_endpoint_auth_method": "none"}
+        )
+        request = urllib.request.Request(
+            f"{server.base}/register", registration.encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            client_id = json.load(reply)["client_id"]
+        command = [str(NODE), str(CLI), "authorization", "--url", server.base, "--client-id", client_id]
+        command += ["--resource", f"{server.base}/mcp", "-p", str(port), "-o", str(out_dir)]
+        suite = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        log = []
+        assert suite.stdout is not None
+        for line in suite.stdout:
+            log.append(line)
+            if line.startswith(f"{server.base}/authorize?"):
+                landed = Browser(callback).sign_in(line.strip())
+                with urllib.request.urlopen(landed, timeout=10):  # the suite's callback server
+                    pass
+        returncode = suite.wait(timeout=60)
+        (work / f"{AUTHORIZATION.name}.log").write_text("".join(log))
+    finally:
+        server.stop()
+    return verdict(AUTHORIZATION, out_dir, returncode)
+
+
+def verdict(run: Run, out_dir: Path, returncode: int) -> list[str]:
     required = required_scenarios(run)
     checks = results(out_dir)
     baseline = expected_failures(run.baseline)
@@ -114,8 +161,8 @@ def judge(run: Run, url: str, work: Path) -> list[str]:
         f"expected failure {key} no longer fails: remove it from {run.baseline.name}"
         for key in sorted(baseline - failing)
     ]
-    if done.returncode != 0 and not problems:
-        problems.append(f"the suite exited {done.returncode}; see {run.name}.log")
+    if returncode != 0 and not problems:
+        problems.append(f"the suite exited {returncode}; see {run.name}.log")
     print(summary(run, not problems, len(required), passed, len(failing & baseline)), flush=True)
     for problem in problems:
         print(f"  {problem}", flush=True)
@@ -139,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             work = args.keep or Path(tmp)
             work.mkdir(parents=True, exist_ok=True)
             problems = [p for run in RUNS for p in judge(run, url, work)]
+            if not args.url:
+                problems += judge_authorization(work)
     finally:
         if server is not None:
             server.stop()

@@ -1,8 +1,9 @@
 """A person in a browser, headless: follows the sign-in's redirects, approves the consent page.
 
+Used by the sign-in tests and by `make conformance` to drive the authorization-code scenario.
 Keeps cookies as a browser does on a local origin (Secure cookies included: browsers treat
-127.0.0.1 as a secure context), and stops at the first redirect that leaves the origins it was
-told about: that is the client's redirect URI with the code (or the error).
+127.0.0.1 as a secure context), and stops at the redirect to the client's redirect URI: that
+one carries the code (or the error) for the client.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Visit:
 
 @dataclass
 class Browser:
-    origins: tuple[str, ...]  # the sign-in server's and GitHub's
+    redirect_uri: str  # the client's: where the person's part ends
     decision: str = "approve"
     cookies: dict[str, str] = field(default_factory=dict)
     visits: list[Visit] = field(default_factory=list)
@@ -56,7 +57,7 @@ class Browser:
             if reply.status_code not in (302, 303):
                 raise AssertionError(f"sign-in stopped at {reply.url}: HTTP {reply.status_code} {reply.text[:300]}")
             location = reply.headers["Location"]
-            if not location.startswith(self.origins):
+            if location.startswith(self.redirect_uri):
                 return location
             reply = self._request("GET", location)
         raise AssertionError("too many redirects")
