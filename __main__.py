@@ -9,6 +9,7 @@ from infra.monitoring import Monitoring
 from infra.preflight import preflight
 from infra.search_api import SearchApi
 from infra.settings import DEFAULTS, ConfigError, load
+from infra.sign_in import for_stack
 from infra.static_site import StaticSite
 
 config = pulumi.Config()
@@ -28,6 +29,7 @@ if github_token is None:
     )
 if settings.contact_email is None:
     pulumi.log.info("contactEmail is not set: the plugin manifest carries no contact address")
+sign_in = for_stack(settings, config.require_secret("githubOAuthClientSecret")) if settings.sign_in else None
 
 domain = (
     Domain(
@@ -51,9 +53,15 @@ api = SearchApi(
     throttle_burst_limit=settings.throttle_burst_limit,
     access_logs=settings.access_logs,
     tracing=settings.tracing,
+    sign_in=sign_in,
 )
 firewall = (
-    Firewall("waf", rate_limit=settings.waf_rate_limit, mcp_rate_limit=settings.waf_mcp_rate_limit)
+    Firewall(
+        "waf",
+        rate_limit=settings.waf_rate_limit,
+        mcp_rate_limit=settings.waf_mcp_rate_limit,
+        sign_in=settings.sign_in,
+    )
     if settings.waf_enabled
     else None
 )
@@ -70,6 +78,7 @@ cdn = Cdn(
     web_acl_arn=firewall.web_acl.arn if firewall else None,
     access_logs=settings.access_logs,
     log_retention_days=settings.log_retention_days,
+    sign_in=settings.sign_in,
 )
 if domain:
     domain.point_at(cdn.distribution)
@@ -89,6 +98,7 @@ monitoring = (
         api_name=api.rest_api.name,
         stage_name=api.stage.stage_name,
         web_acl_metric=firewall.metric_name if firewall else None,
+        rate_rules=firewall.rate_rules if firewall else (),
     )
     if settings.alarm_email
     else None
@@ -105,3 +115,7 @@ pulumi.export("functionName", api.function.name)
 pulumi.export("restApiId", api.rest_api.id)
 if monitoring:
     pulumi.export("dashboardUrl", monitoring.dashboard_url)
+if sign_in:
+    # The callback URL to enter in the GitHub OAuth App; the issuer MCP clients sign in at.
+    pulumi.export("callbackUrl", pulumi.Output.concat(url, "/oauth/callback"))
+    pulumi.export("signInTableName", sign_in.table.table.name)

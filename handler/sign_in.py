@@ -2,7 +2,7 @@
 
 Imported only when AUTH=github, so a stack without sign-in pays nothing for it. The public
 origin (the issuer) is PUBLIC_URL when the owner has a domain, else the host CloudFront saw
-(a CloudFront Function copies it into X-Forwarded-Host; only CloudFront holds the API key, so
+(a CloudFront Function copies it into X-Viewer-Host; only CloudFront holds the API key, so
 nothing else can set it).
 """
 
@@ -15,7 +15,18 @@ import auth_store
 import github_oauth
 from auth_gate import Gate, Principal, Refusal
 
-__all__ = ["ENDPOINTS", "Refusal", "challenge", "enabled", "end", "endpoint", "principal", "reset"]
+__all__ = [
+    "ENDPOINTS",
+    "Misconfigured",
+    "Refusal",
+    "challenge",
+    "enabled",
+    "end",
+    "endpoint",
+    "issuer",
+    "principal",
+    "reset",
+]
 from github_api import GitHubClient
 from oauth_clients import MetadataCache
 from oauth_server import AuthorizationServer, Settings, json_answer, oauth_error
@@ -59,7 +70,7 @@ def issuer(headers: Mapping[str, str]) -> str:
     configured = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
     if configured:
         return configured
-    host = headers.get("x-forwarded-host", "")
+    host = headers.get("x-viewer-host", "")
     if not HOST.match(host):
         raise Misconfigured("the public host is unknown: set PUBLIC_URL, or reach the function through CloudFront")
     return f"https://{host}"

@@ -64,6 +64,20 @@ ROUTES = (
     Route(("mcp",)),  # POST carries the protocol; GET and DELETE get the function's 405, not a 403
 )
 
+# Sign-in's endpoints (handler/sign_in.py ENDPOINTS), only on stacks with `auth: github`.
+SIGN_IN_ROUTES = (
+    Route((".well-known", "oauth-authorization-server")),
+    Route((".well-known", "oauth-protected-resource")),
+    Route((".well-known", "oauth-protected-resource", "mcp")),
+    Route((".well-known", "openid-configuration")),  # answered 404 in JSON: not an OpenID provider
+    Route(("authorize",)),
+    Route(("oauth", "consent")),
+    Route(("oauth", "callback")),
+    Route(("token",)),
+    Route(("register",)),
+    Route(("revoke",)),
+)
+
 GATEWAY_ERRORS = (
     # The usage plan's throttle is one limit for every user (one key, CloudFront's), per second.
     GatewayError("THROTTLED", "rate_limited", "the service is busy; retry in 1 s", status_code="429", retry_after="1"),
@@ -90,3 +104,8 @@ class ApiDefinition:
 
 
 API = ApiDefinition()
+SIGNED_IN_API = ApiDefinition(routes=ROUTES + SIGN_IN_ROUTES)
+
+
+def definition(sign_in: bool) -> ApiDefinition:
+    return SIGNED_IN_API if sign_in else API

@@ -8,7 +8,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.edge_definition import API_CACHE, API_ORIGIN_ID, API_QUERY_PARAMETERS, BEHAVIORS, SITE_ORIGIN_ID, Behavior
+from infra.edge_definition import (
+    API_CACHE,
+    API_ORIGIN_ID,
+    API_QUERY_PARAMETERS,
+    SITE_ORIGIN_ID,
+    VIEWER_HOST_FUNCTION,
+    Behavior,
+    behaviors,
+)
 
 HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
 MIN_VIEWER_TLS = "TLSv1.2_2021"
@@ -35,6 +43,7 @@ class Cdn(pulumi.ComponentResource):
         web_acl_arn: pulumi.Input[str] | None = None,
         access_logs: bool = False,
         log_retention_days: int = 14,
+        sign_in: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:cdn:Cdn", name, None, opts)
@@ -97,9 +106,13 @@ class Cdn(pulumi.ComponentResource):
         else:
             viewer_certificate = {"cloudfront_default_certificate": True}
 
-        [default] = [b for b in BEHAVIORS if b.path_pattern is None]
-        ordered = [b for b in BEHAVIORS if b.path_pattern is not None]
-        behaviors: list[Any] = [cache_behavior(b, api_cache.id, security_headers.id) for b in (default, *ordered)]
+        served = behaviors(sign_in)
+        viewer_host = self._viewer_host_function(name) if sign_in else None
+        [default] = [b for b in served if b.path_pattern is None]
+        ordered = [b for b in served if b.path_pattern is not None]
+        cache_behaviors: list[Any] = [
+            cache_behavior(b, api_cache.id, security_headers.id, viewer_host) for b in (default, *ordered)
+        ]
         self.distribution = aws.cloudfront.Distribution(
             f"{name}-distribution",
             enabled=True,
@@ -128,8 +141,8 @@ class Cdn(pulumi.ComponentResource):
                     "custom_headers": [{"name": "x-api-key", "value": api_key}],
                 },
             ],
-            default_cache_behavior=behaviors[0],
-            ordered_cache_behaviors=behaviors[1:],
+            default_cache_behavior=cache_behaviors[0],
+            ordered_cache_behaviors=cache_behaviors[1:],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=viewer_certificate,
             web_acl_id=web_acl_arn,  # WAFv2 takes the web ACL's ARN here
@@ -138,6 +151,18 @@ class Cdn(pulumi.ComponentResource):
         if access_logs:
             self._access_logs(name, log_retention_days)
         self.register_outputs({"distributionId": self.distribution.id, "domainName": self.distribution.domain_name})
+
+    def _viewer_host_function(self, name: str) -> pulumi.Output[str]:
+        """The CloudFront Function that tells the function which host the viewer asked for."""
+        function = aws.cloudfront.Function(
+            f"{name}-viewer-host",
+            runtime="cloudfront-js-2.0",
+            comment="Copies the viewer's Host into X-Viewer-Host for sign-in's issuer",
+            code=VIEWER_HOST_FUNCTION,
+            publish=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return function.arn
 
     def _access_logs(self, name: str, retention_days: int) -> None:
         """Standard logging v2: the distribution's access logs, as JSON, to CloudWatch Logs.
@@ -183,7 +208,10 @@ class Cdn(pulumi.ComponentResource):
 
 
 def cache_behavior(
-    behavior: Behavior, api_cache_id: pulumi.Input[str], headers_id: pulumi.Input[str]
+    behavior: Behavior,
+    api_cache_id: pulumi.Input[str],
+    headers_id: pulumi.Input[str],
+    viewer_host_arn: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """One `Behavior` as the distribution's arguments."""
     args: dict[str, Any] = {
@@ -199,6 +227,8 @@ def cache_behavior(
         args["path_pattern"] = behavior.path_pattern
     if behavior.origin_request_policy is not None:
         args["origin_request_policy_id"] = behavior.origin_request_policy
+    if behavior.viewer_host and viewer_host_arn is not None:
+        args["function_associations"] = [{"event_type": "viewer-request", "function_arn": viewer_host_arn}]
     return args
 
 

@@ -31,6 +31,8 @@ class Behavior:
     methods: tuple[str, ...]
     cache_policy: str  # a managed policy's id, or API_CACHE
     origin_request_policy: str | None = None
+    # Sign-in: the viewer's Host reaches the function as X-Viewer-Host (the issuer's host name).
+    viewer_host: bool = False
 
     @property
     def compress(self) -> bool:
@@ -48,3 +50,52 @@ BEHAVIORS = (
     # Mcp-Method, Mcp-Name, Origin) reach the function.
     Behavior("/mcp", API_ORIGIN_ID, ALL_METHODS, CACHING_DISABLED_POLICY_ID, ALL_VIEWER_EXCEPT_HOST_POLICY_ID),
 )
+
+# Sign-in's paths (handler/sign_in.py ENDPOINTS), on stacks with `auth: github`: never cached (a
+# consent page, a code or a token is one person's), every header but Host forwarded (the cookie,
+# Authorization, Origin).
+SIGN_IN_PATHS = (
+    "/.well-known/oauth-*",
+    "/.well-known/openid-configuration",
+    "/authorize",
+    "/oauth/*",
+    "/token",
+    "/register",
+    "/revoke",
+)
+
+
+def _signed_in(behavior: Behavior) -> Behavior:
+    """An API behavior with sign-in: uncached, with Authorization forwarded, the viewer's host told.
+
+    CloudFront forwards Authorization only through the cache key, or with caching disabled
+    through an AllViewer origin request policy: a search answer is one person's request now, and
+    no cache in front of the function may serve it to a request without a valid token.
+    """
+    if behavior.origin != API_ORIGIN_ID:
+        return behavior
+    return Behavior(
+        behavior.path_pattern,
+        API_ORIGIN_ID,
+        ALL_METHODS,
+        CACHING_DISABLED_POLICY_ID,
+        ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
+        viewer_host=True,
+    )
+
+
+def behaviors(sign_in: bool) -> tuple[Behavior, ...]:
+    if not sign_in:
+        return BEHAVIORS
+    added = tuple(Behavior(path, API_ORIGIN_ID, ALL_METHODS, CACHING_DISABLED_POLICY_ID) for path in SIGN_IN_PATHS)
+    return tuple(_signed_in(b) for b in BEHAVIORS + added)
+
+
+# A CloudFront Function (viewer request) on the API's behaviors with sign-in: API Gateway sees its
+# own host name, the function must know the one the person and the client used (the issuer).
+VIEWER_HOST_FUNCTION = """function handler(event) {
+  var request = event.request;
+  request.headers['x-viewer-host'] = { value: request.headers.host.value };
+  return request;
+}
+"""

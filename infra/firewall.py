@@ -162,11 +162,29 @@ IS_API: Statement = {
 }
 
 
+# With sign-in: a request bearing one of the stack's access tokens (handler/oauth_server.py).
+HAS_BEARER: Statement = {
+    "byte_match_statement": {
+        "field_to_match": {"single_header": {"name": "authorization"}},
+        "positional_constraint": "STARTS_WITH",
+        "search_string": "Bearer gsa_",
+        "text_transformations": [{"priority": 0, "type": "NONE"}],
+    }
+}
+# Each signed-in user's requests, counted apart: the key is the bearer token itself.
+BY_TOKEN = [{"header": {"name": "authorization", "text_transformations": [{"priority": 0, "type": "NONE"}]}}]
+# A bearer token is free to make up: one address's requests with any are capped at this many users' worth.
+TOKENS_PER_IP = 10
+
+
 def _not(statement: Statement) -> Statement:
     return {"not_statement": {"statement": statement}}
 
 
-def _rate_rule(name: str, priority: int, limit: int, scope: Statement) -> dict[str, Any]:
+def _rate_rule(
+    name: str, priority: int, limit: int, scope: Statement, keys: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    by = {"aggregate_key_type": "CUSTOM_KEYS", "custom_keys": keys} if keys else {"aggregate_key_type": "IP"}
     return {
         "name": name,
         "priority": priority,
@@ -174,13 +192,29 @@ def _rate_rule(name: str, priority: int, limit: int, scope: Statement) -> dict[s
         "statement": {
             "rate_based_statement": {
                 "limit": limit,
-                "aggregate_key_type": "IP",
+                **by,
                 "evaluation_window_sec": WINDOW_SECONDS,
                 "scope_down_statement": scope,
             }
         },
         "visibility_config": _visibility(name),
     }
+
+
+def rate_rules(rate_limit: int, mcp_rate_limit: int, sign_in: bool) -> list[dict[str, Any]]:
+    """Without sign-in, per IP (/mcp apart: assistants share egress addresses). With sign-in, per
+    user on the paths a token opens (so one assistant's users are not one bucket), per IP for
+    requests without a token, and a ceiling per IP on requests with any token."""
+    if not sign_in:
+        return [
+            _rate_rule(RATE_RULES[0], 0, rate_limit, _not(IS_MCP)),
+            _rate_rule(RATE_RULES[1], 1, mcp_rate_limit, IS_MCP),
+        ]
+    return [
+        _rate_rule(SIGNED_IN_RATE_RULES[0], 0, rate_limit, _not(HAS_BEARER)),
+        _rate_rule(SIGNED_IN_RATE_RULES[1], 1, mcp_rate_limit, HAS_BEARER, BY_TOKEN),
+        _rate_rule(SIGNED_IN_RATE_RULES[2], 2, mcp_rate_limit * TOKENS_PER_IP, HAS_BEARER),
+    ]
 
 
 def _managed_rule(group: ManagedGroup, priority: int) -> dict[str, Any]:
@@ -209,16 +243,17 @@ def content_labels() -> list[str]:
     return [g.namespace + r.label for g in MANAGED_RULE_GROUPS for r in g.rules if r.inspects_content]
 
 
-def rules(rate_limit: int, mcp_rate_limit: int) -> list[aws.wafv2.WebAclRuleArgsDict]:
+def rules(rate_limit: int, mcp_rate_limit: int, sign_in: bool = False) -> list[aws.wafv2.WebAclRuleArgsDict]:
     """The web ACL's rules: pure, so tests read them without mocks.
 
     /mcp has its own per-IP limit: hosted assistants (claude.ai, ChatGPT) call from a few shared
     egress addresses, so all their users would otherwise share one bucket.
     """
-    managed = [_managed_rule(group, n) for n, group in enumerate(MANAGED_RULE_GROUPS, start=2)]
+    limits = rate_rules(rate_limit, mcp_rate_limit, sign_in)
+    managed = [_managed_rule(group, n) for n, group in enumerate(MANAGED_RULE_GROUPS, start=len(limits))]
     content_off_api: dict[str, Any] = {
         "name": "content-rules-off-api",
-        "priority": len(managed) + 2,
+        "priority": len(managed) + len(limits),
         "action": {"block": {"custom_response": FORBIDDEN.response()}},
         "statement": {
             "and_statement": {
@@ -237,16 +272,12 @@ def rules(rate_limit: int, mcp_rate_limit: int) -> list[aws.wafv2.WebAclRuleArgs
         },
         "visibility_config": _visibility("content-rules-off-api"),
     }
-    found = [
-        _rate_rule(RATE_RULES[0], 0, rate_limit, _not(IS_MCP)),
-        _rate_rule(RATE_RULES[1], 1, mcp_rate_limit, IS_MCP),
-        *managed,
-        content_off_api,
-    ]
+    found = [*limits, *managed, content_off_api]
     return cast(list[aws.wafv2.WebAclRuleArgsDict], found)
 
 
 RATE_RULES = ("rate-limit-per-ip", "mcp-rate-limit-per-ip")
+SIGNED_IN_RATE_RULES = ("rate-limit-per-ip", "rate-limit-per-user", "signed-in-rate-limit-per-ip")
 
 
 class Firewall(pulumi.ComponentResource):
@@ -254,10 +285,17 @@ class Firewall(pulumi.ComponentResource):
     metric_name: str  # the WebACL dimension of WAF's metrics: one per stack, so stacks of an account stay apart
 
     def __init__(
-        self, name: str, *, rate_limit: int, mcp_rate_limit: int, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        *,
+        rate_limit: int,
+        mcp_rate_limit: int,
+        sign_in: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:waf:Firewall", name, None, opts)
         self.metric_name = f"github-search-{pulumi.get_stack()}"
+        self.rate_rules = SIGNED_IN_RATE_RULES if sign_in else RATE_RULES
         self.web_acl = aws.wafv2.WebAcl(
             f"{name}-web-acl",
             region=EDGE_REGION,
@@ -267,7 +305,7 @@ class Firewall(pulumi.ComponentResource):
             custom_response_bodies=[
                 {"key": e.key, "content": e.body(), "content_type": "APPLICATION_JSON"} for e in WAF_ERRORS
             ],
-            rules=rules(rate_limit, mcp_rate_limit),
+            rules=rules(rate_limit, mcp_rate_limit, sign_in),
             visibility_config=_visibility(self.metric_name),
             opts=pulumi.ResourceOptions(parent=self),
         )

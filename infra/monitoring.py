@@ -93,6 +93,7 @@ class Monitoring(pulumi.ComponentResource):
         api_name: pulumi.Input[str],
         stage_name: pulumi.Input[str],
         web_acl_metric: str | None = None,
+        rate_rules: tuple[str, ...] = RATE_RULES,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:ops:Monitoring", name, None, opts)
@@ -171,7 +172,11 @@ class Monitoring(pulumi.ComponentResource):
             dashboard_name=f"github-search-{pulumi.get_stack()}",
             dashboard_body=pulumi.Output.all(
                 function_name, log_group_name, distribution_id, api_name, stage_name
-            ).apply(lambda a: dashboard_body(namespace, region, Watched(a[0], a[1], a[2], a[3], a[4], web_acl_metric))),
+            ).apply(
+                lambda a: dashboard_body(
+                    namespace, region, Watched(a[0], a[1], a[2], a[3], a[4], web_acl_metric, rate_rules)
+                )
+            ),
             opts=child,
         )
         self.dashboard_url = dashboard.dashboard_name.apply(
@@ -308,6 +313,7 @@ class Watched:
     api_name: str
     stage_name: str
     web_acl_metric: str | None = None  # with wafEnabled
+    rate_rules: tuple[str, ...] = RATE_RULES  # the web ACL's rate rules (sign-in has its own)
 
 
 def dashboard_body(namespace: str, region: str, watched: Watched) -> str:
@@ -403,6 +409,6 @@ def refusals_before_the_function(watched: Watched) -> list[list[object]]:
                 rule,
                 {"label": f"WAF {rule}", "region": EDGE_REGION},
             ]
-            for rule in RATE_RULES
+            for rule in watched.rate_rules
         ]
     return lines

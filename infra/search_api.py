@@ -8,8 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.api_definition import API, Route
+from infra.api_definition import Route, definition
 from infra.function_code import LAMBDA_HANDLER, build_archive
+from infra.sign_in import SignIn, table_policy
 
 RUNTIME = "python3.14"  # the newest Python Lambda offers
 ARCHITECTURE = "arm64"
@@ -92,9 +93,11 @@ class SearchApi(pulumi.ComponentResource):
         throttle_burst_limit: int,
         access_logs: bool = False,
         tracing: bool = False,
+        sign_in: SignIn | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:api:SearchApi", name, None, opts)
+        self.api = definition(sign_in is not None)
         environment: dict[str, Any] = {
             "GITHUB_API_URL": github_api_url,
             "CACHE_TTL_SECONDS": str(cache_ttl_seconds),
@@ -103,7 +106,9 @@ class SearchApi(pulumi.ComponentResource):
         }
         if github_token is not None:
             environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
-        self.function = self._function(name, environment, log_retention_days, tracing)
+        if sign_in is not None:
+            environment |= sign_in.environment()
+        self.function = self._function(name, environment, log_retention_days, tracing, sign_in)
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-rest-api",
             description="GitHub repository search (reached through CloudFront with an API key)",
@@ -123,8 +128,11 @@ class SearchApi(pulumi.ComponentResource):
         self.api_key_value: pulumi.Output[str] = pulumi.Output.secret(self.api_key.value)
         self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})
 
-    def _function(self, name: str, environment: dict[str, Any], retention: int, tracing: bool) -> aws.lambda_.Function:
-        """The function, its own log group and a role that may write there (and to X-Ray when tracing)."""
+    def _function(
+        self, name: str, environment: dict[str, Any], retention: int, tracing: bool, sign_in: SignIn | None
+    ) -> aws.lambda_.Function:
+        """The function, its own log group and a role that may write there (and to X-Ray when tracing,
+        and to the sign-in table with sign-in)."""
         child = pulumi.ResourceOptions(parent=self)
         log_group = aws.cloudwatch.LogGroup(f"{name}-function-logs", retention_in_days=retention, opts=child)
         self.log_group_name = log_group.name
@@ -136,6 +144,11 @@ class SearchApi(pulumi.ComponentResource):
         if tracing:
             function_policies.append(
                 aws.iam.RolePolicy(f"{name}-function-tracing", role=role.id, policy=TRACING_POLICY, opts=child)
+            )
+        if sign_in is not None:
+            policy = sign_in.table.table.arn.apply(table_policy)
+            function_policies.append(
+                aws.iam.RolePolicy(f"{name}-function-sign-in", role=role.id, policy=policy, opts=child)
             )
         archive = build_archive()
         return aws.lambda_.Function(
@@ -165,13 +178,19 @@ class SearchApi(pulumi.ComponentResource):
         """The API's resources, methods and gateway answers from `API`, and a deployment of them."""
         child = pulumi.ResourceOptions(parent=self)
         resources: dict[tuple[str, ...], aws.apigateway.Resource] = {}
+        names: set[str] = set()
 
         def resource(path: tuple[str, ...]) -> aws.apigateway.Resource:
             """The resource for `path`, its parents first; shared prefixes (/api) made once."""
             if path not in resources:
                 parent = resource(path[:-1]).id if len(path) > 1 else self.rest_api.root_resource_id
+                # The last part (api, search: the names stacks already have), the whole path if taken.
+                slug = path[-1].strip("{}+")
+                if slug in names:
+                    slug = "-".join(p.strip("{}+") for p in path)
+                names.add(slug)
                 resources[path] = aws.apigateway.Resource(
-                    f"{name}-resource-{path[-1].strip('{}+')}",  # api, search: the names stacks already have
+                    f"{name}-resource-{slug}",
                     rest_api=self.rest_api.id,
                     parent_id=parent,
                     path_part=path[-1],
@@ -181,9 +200,9 @@ class SearchApi(pulumi.ComponentResource):
 
         # Everything a deployment snapshots: methods, integrations and the gateway's own answers.
         routed: list[pulumi.CustomResource] = []
-        for route in API.routes:
+        for route in self.api.routes:
             routed += self._route(name, route, resource(route.path), child)
-        for gateway_error in API.gateway_errors:
+        for gateway_error in self.api.gateway_errors:
             routed.append(
                 aws.apigateway.Response(
                     f"{name}-gateway-{gateway_error.response_type.lower().replace('_', '-')}",
@@ -200,7 +219,7 @@ class SearchApi(pulumi.ComponentResource):
             f"{name}-deployment",
             rest_api=self.rest_api.id,
             # A deployment is a snapshot: any change to routes or gateway answers needs a new one.
-            triggers={"redeployment": pulumi.Output.all(*ids).apply(lambda values: API.digest(*values))},
+            triggers={"redeployment": pulumi.Output.all(*ids).apply(lambda values: self.api.digest(*values))},
             opts=pulumi.ResourceOptions(parent=self, depends_on=routed),
         )
 
@@ -275,8 +294,8 @@ class SearchApi(pulumi.ComponentResource):
             rest_api=self.rest_api.id,
             resource_id=resource.id,
             http_method=route.http_method,
-            authorization=API.authorization,
-            api_key_required=API.api_key_required,
+            authorization=self.api.authorization,
+            api_key_required=self.api.api_key_required,
             opts=child,
         )
         integration = aws.apigateway.Integration(
@@ -285,8 +304,8 @@ class SearchApi(pulumi.ComponentResource):
             resource_id=resource.id,
             http_method=method.http_method,
             uri=self.function.invoke_arn,
-            type=API.integration_type,
-            integration_http_method=API.integration_http_method,
+            type=self.api.integration_type,
+            integration_http_method=self.api.integration_http_method,
             opts=child,
         )
         # Only this API, on this route, may invoke the function.

@@ -60,7 +60,17 @@ DEFAULTS: dict[str, str] = {
     "wafMcpRateLimit": "1500",
     "accessLogs": "false",
     "tracing": "false",
+    "auth": "none",
+    "githubOAuthClientId": "",
+    "githubOAuthClientSecret": "",
+    "authAllowedUsers": "",
+    "authAllowedOrgs": "",
+    "deletionProtection": "false",
 }
+AUTH_MODES = ("none", "github")
+# GitHub's rule for user and organization names: letters, digits and single hyphens, 39 at most.
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_OAUTH_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 # WAF counts requests per client IP over 5 minutes; it accepts 10 to 2 billion.
 WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
 
@@ -98,6 +108,16 @@ class Settings:
     waf_mcp_rate_limit: int = 1500
     access_logs: bool = False
     tracing: bool = False
+    # Sign-in with GitHub: its client secret, like the token, stays a Pulumi secret.
+    auth: str = "none"
+    github_oauth_client_id: str | None = None
+    auth_allowed_users: tuple[str, ...] = ()
+    auth_allowed_orgs: tuple[str, ...] = ()
+    deletion_protection: bool = False
+
+    @property
+    def sign_in(self) -> bool:
+        return self.auth == "github"
 
     @property
     def mcp_origins(self) -> tuple[str, ...]:
@@ -165,16 +185,60 @@ def _origins(value: str) -> tuple[str, ...]:
 MAX_CACHE_TTL_SECONDS = 86_400  # the function keeps an answer a day at most
 
 
+def _plain_text_secret(raw: Mapping[str, str], secret_keys: frozenset[str], key: str, revoke: str) -> None:
+    if raw[key].strip() and key not in secret_keys:
+        raise ConfigError(
+            key,
+            f"is stored in plain text in the stack's Pulumi.<stack>.yaml, which is committed to git; {revoke}, "
+            "it may already be public",
+            f"pulumi config rm {key} && pulumi config set --secret {key} <new value>",
+        )
+
+
+def _names(raw: Mapping[str, str], key: str, example: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in raw[key].split(",") if n.strip())
+    for name in names:
+        if not _LOGIN.match(name):
+            raise ConfigError(key, f"{name!r} is not a GitHub user or organization name", _set(key, example))
+    return names
+
+
+def _sign_in(raw: Mapping[str, str], secret_keys: frozenset[str]) -> tuple[str, str | None]:
+    """The sign-in settings: `auth`, and with `github` the OAuth App and who may sign in."""
+    auth = raw["auth"].strip().lower()
+    if auth not in AUTH_MODES:
+        raise ConfigError(
+            "auth", f"must be one of {', '.join(AUTH_MODES)}, got {raw['auth']!r}", _set("auth", "github")
+        )
+    _plain_text_secret(
+        raw, secret_keys, "githubOAuthClientSecret", "reset the client secret of that OAuth App on GitHub"
+    )
+    client_id = raw["githubOAuthClientId"].strip() or None
+    if auth == "github":
+        app = "create a GitHub OAuth App (README, 'Sign-in'), then "
+        if client_id is None:
+            raise ConfigError(
+                "githubOAuthClientId", "is required with auth github", app + _set("githubOAuthClientId", "<client id>")
+            )
+        if not _OAUTH_CLIENT_ID.match(client_id):
+            raise ConfigError(
+                "githubOAuthClientId",
+                f"{client_id!r} is not an OAuth App client ID",
+                _set("githubOAuthClientId", "Ov23li0000000000000"),
+            )
+        if not raw["githubOAuthClientSecret"].strip():
+            raise ConfigError(
+                "githubOAuthClientSecret",
+                "is required with auth github",
+                app + "pulumi config set --secret githubOAuthClientSecret <client secret>",
+            )
+    return auth, client_id
+
+
 def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozenset()) -> Settings:
     """`secret_keys`: the keys Pulumi holds encrypted (`pulumi config set --secret`)."""
     raw = {key: (config.get(key) or default) for key, default in DEFAULTS.items()}
-    if raw["githubToken"].strip() and "githubToken" not in secret_keys:
-        raise ConfigError(
-            "githubToken",
-            "is stored in plain text in the stack's Pulumi.<stack>.yaml, which is committed to git; "
-            "revoke that token on GitHub, it may already be public",
-            "pulumi config rm githubToken && pulumi config set --secret githubToken <new token>",
-        )
+    _plain_text_secret(raw, secret_keys, "githubToken", "revoke that token on GitHub")
     domain = raw["domain"].strip().lower().rstrip(".") or None
     zone = raw["hostedZoneId"].strip() or None
     arn = raw["acmCertificateArn"].strip() or None
@@ -220,6 +284,7 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
                 "to let the stack create and validate one",
             )
 
+    auth, client_id = _sign_in(raw, secret_keys)
     api_url = raw["githubApiUrl"].strip().rstrip("/")
     parts = urlsplit(api_url)
     if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
@@ -266,6 +331,11 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
         waf_mcp_rate_limit=_waf_rate_limit(raw, "wafMcpRateLimit"),
         access_logs=_flag(raw, "accessLogs"),
         tracing=_flag(raw, "tracing"),
+        auth=auth,
+        github_oauth_client_id=client_id,
+        auth_allowed_users=_names(raw, "authAllowedUsers", "octocat,hubot"),
+        auth_allowed_orgs=_names(raw, "authAllowedOrgs", "my-org"),
+        deletion_protection=_flag(raw, "deletionProtection"),
     )
 
 

@@ -15,11 +15,21 @@ CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-00
 # Nothing set; a domain with everything; a domain without a certificate ARN; and "hardened": prod
 # with every operations switch on (alarms, WAF, access logs, tracing).
 HARDENED = (("alarmEmail", "ops@example.com"), ("wafEnabled", "true"), ("accessLogs", "true"), ("tracing", "true"))
+OAUTH_SECRET = "oauth-app-secret-never-in-state-0123456789"
+SIGN_IN = (
+    ("auth", "github"),
+    ("githubOAuthClientId", "Ov23liTESTCLIENTID000"),
+    ("authAllowedOrgs", "acme"),
+    ("wafEnabled", "true"),
+    ("deletionProtection", "true"),
+)
 CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {
     "dev": ("dev", (), ()),
     "prod": ("prod", (), (("githubToken", TOKEN),)),
     "domain-without-arn": ("prod", (("acmCertificateArn", ""),), (("githubToken", TOKEN),)),
     "hardened": ("prod", HARDENED, (("githubToken", TOKEN),)),
+    # Sign-in with GitHub, an allow-list, the firewall keyed per user, the table protected.
+    "sign-in": ("prod", SIGN_IN, (("githubToken", TOKEN), ("githubOAuthClientSecret", OAUTH_SECRET))),
 }
 
 

@@ -95,6 +95,27 @@ BAD = {
     ),
     "plain-http GitHub": ({"githubApiUrl": "http://github.example.com/api/v3"}, "githubApiUrl", ["https"]),
     "bad email": ({"contactEmail": "ops-at-example"}, "contactEmail", ["not an email address"]),
+    "unknown sign-in": ({"auth": "google"}, "auth", ["none, github", "pulumi config set auth github"]),
+    "sign-in without an OAuth App": (
+        {"auth": "github"},
+        "githubOAuthClientId",
+        ["create a GitHub OAuth App", "pulumi config set githubOAuthClientId"],
+    ),
+    "sign-in without its secret": (
+        {"auth": "github", "githubOAuthClientId": "Ov23liABCDEFGHIJKLMN"},
+        "githubOAuthClientSecret",
+        ["pulumi config set --secret githubOAuthClientSecret"],
+    ),
+    "OAuth App secret in plain text": (
+        {"githubOAuthClientSecret": "0123456789abcdef"},
+        "githubOAuthClientSecret",
+        ["plain text", "reset the client secret", "--secret githubOAuthClientSecret"],
+    ),
+    "allow-list with a name GitHub refuses": (
+        {"authAllowedUsers": "octocat, not a login"},
+        "authAllowedUsers",
+        ["not a GitHub user", "pulumi config set authAllowedUsers"],
+    ),
 }
 
 

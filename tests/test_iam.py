@@ -81,6 +81,26 @@ REQUIRED: dict[str, list[str]] = {
         "cloudfront:UpdateDistribution",
         "cloudfront:DeleteDistribution",
     ],
+    "aws:cloudfront/function:Function": [
+        "cloudfront:CreateFunction",
+        "cloudfront:DescribeFunction",
+        "cloudfront:GetFunction",
+        "cloudfront:UpdateFunction",
+        "cloudfront:PublishFunction",
+        "cloudfront:DeleteFunction",
+    ],
+    "aws:dynamodb/table:Table": [
+        "dynamodb:CreateTable",
+        "dynamodb:TagResource",  # CreateTable with tags (aws:defaultTags) needs it too
+        "dynamodb:DescribeTable",
+        "dynamodb:UpdateTable",
+        "dynamodb:DeleteTable",
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:UpdateTimeToLive",
+        "dynamodb:DescribeContinuousBackups",  # point-in-time recovery
+        "dynamodb:UpdateContinuousBackups",
+        "dynamodb:ListTagsOfResource",
+    ],
     "aws:acm/certificate:Certificate": ["acm:RequestCertificate", "acm:DescribeCertificate", "acm:DeleteCertificate"],
     "aws:acm/certificateValidation:CertificateValidation": ["acm:DescribeCertificate"],
     "aws:apigateway/account:Account": ["apigateway:PATCH", "apigateway:GET", "iam:PassRole"],

@@ -33,13 +33,47 @@ COMPONENTS = {
     "github-search:dns:Domain",
     "github-search:ops:Monitoring",
     "github-search:waf:Firewall",
+    "github-search:auth:SignInTable",
 }
-OPTIONAL_COMPONENTS = {"github-search:dns:Domain", "github-search:ops:Monitoring", "github-search:waf:Firewall"}
+OPTIONAL_COMPONENTS = {
+    "github-search:dns:Domain",
+    "github-search:ops:Monitoring",
+    "github-search:waf:Firewall",
+    "github-search:auth:SignInTable",
+}
 
 
 @pytest.fixture(params=ALL)
 def graph(request) -> Graph:
     return Graph(recording(request.param))
+
+
+@pytest.fixture(params=[c for c in ALL if c != "sign-in"])
+def open_graph(request) -> Graph:
+    """A stack without sign-in, whose searches CloudFront may cache (tests/test_sign_in_graph.py: with)."""
+    return Graph(recording(request.param))
+
+
+def signed_in(graph: Graph) -> bool:
+    return bool(graph.all("github-search:auth:SignInTable"))
+
+
+# Sign-in's API Gateway resources and its invoke permissions' paths (with auth: github).
+SIGN_IN_PATHS = [
+    "/.well-known",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/oauth-protected-resource",
+    "/.well-known/oauth-protected-resource/mcp",
+    "/.well-known/openid-configuration",
+    "/authorize",
+    "/oauth",
+    "/oauth/callback",
+    "/oauth/consent",
+    "/register",
+    "/revoke",
+    "/token",
+]
+SIGN_IN_ENDPOINTS = [p for p in SIGN_IN_PATHS if p not in ("/.well-known", "/oauth")]
 
 
 @pytest.fixture
@@ -277,22 +311,26 @@ def resource_paths(graph: Graph) -> dict[str, str]:
 def test_rest_api_regional_any_verb_on_every_route_with_key(graph: Graph):
     assert graph.inputs("aws:apigateway/restApi:RestApi")["endpointConfiguration"]["types"] == "REGIONAL"
     paths = resource_paths(graph)
-    assert sorted(paths.values()) == [
-        "/api",
-        "/api/repos",
-        "/api/repos/{owner}",
-        "/api/repos/{owner}/{repo}",
-        "/api/repos/{owner}/{repo}/contents",
-        "/api/repos/{owner}/{repo}/contents/{path+}",
-        "/api/search",
-        "/api/search/code",
-        "/api/search/issues",
-        "/mcp",
-    ]
+    sign_in = SIGN_IN_PATHS if signed_in(graph) else []
+    assert sorted(paths.values()) == sorted(
+        [
+            *sign_in,
+            "/api",
+            "/api/repos",
+            "/api/repos/{owner}",
+            "/api/repos/{owner}/{repo}",
+            "/api/repos/{owner}/{repo}/contents",
+            "/api/repos/{owner}/{repo}/contents/{path+}",
+            "/api/search",
+            "/api/search/code",
+            "/api/search/issues",
+            "/mcp",
+        ]
+    )
     methods = {paths[m["inputs"]["resourceId"]]: m["inputs"] for m in graph.all("aws:apigateway/method:Method")}
-    # Every REST path of the published spec, and /mcp.
+    # Every REST path of the published spec, and /mcp (and sign-in's endpoints).
     published = {p.replace("{path}", "{path+}") for p in contract.spec()["paths"]}
-    assert set(methods) == published | {"/mcp"}
+    assert set(methods) == published | {"/mcp"} | (set(SIGN_IN_ENDPOINTS) if signed_in(graph) else set())
     for method in methods.values():
         # ANY: HEAD and every other verb reach the function (its 405 JSON) instead of API Gateway's 403
         assert method["httpMethod"] == "ANY" and method["apiKeyRequired"] is True
@@ -311,14 +349,18 @@ def test_invoke_permissions_scoped_to_this_api_and_each_route(graph: Graph):
     for permission in permissions:
         assert permission["principal"] == "apigateway.amazonaws.com"
         assert permission["function"] == graph.outputs["functionName"]
-    assert sorted(p["sourceArn"] for p in permissions) == [
-        f"{execution_arn}/*/*/api/repos/*/*",
-        f"{execution_arn}/*/*/api/repos/*/*/contents/*",
-        f"{execution_arn}/*/*/api/search",
-        f"{execution_arn}/*/*/api/search/code",
-        f"{execution_arn}/*/*/api/search/issues",
-        f"{execution_arn}/*/*/mcp",
-    ]
+    sign_in = [f"{execution_arn}/*/*{p}" for p in SIGN_IN_ENDPOINTS] if signed_in(graph) else []
+    assert sorted(p["sourceArn"] for p in permissions) == sorted(
+        [
+            *sign_in,
+            f"{execution_arn}/*/*/api/repos/*/*",
+            f"{execution_arn}/*/*/api/repos/*/*/contents/*",
+            f"{execution_arn}/*/*/api/search",
+            f"{execution_arn}/*/*/api/search/code",
+            f"{execution_arn}/*/*/api/search/issues",
+            f"{execution_arn}/*/*/mcp",
+        ]
+    )
 
 
 def test_deployment_redeploys_on_definition_change_and_stage_is_explicit(graph: Graph):
@@ -461,7 +503,8 @@ def test_mcp_origins_reach_the_function(dev: Graph, prod: Graph):
     assert dev.outputs["mcpUrl"] == dev.outputs["url"] + "/mcp"
 
 
-def test_api_cache_key_is_only_the_supported_parameters(graph: Graph):
+def test_api_cache_key_is_only_the_supported_parameters(open_graph: Graph):
+    graph = open_graph
     behavior = api_behavior(graph)
     assert behavior.get("originRequestPolicyId") in (None, ALL_VIEWER_EXCEPT_HOST)
     assert not behavior.get("forwardedValues")
@@ -560,7 +603,9 @@ def test_outputs(graph: Graph):
         "bucketName",
         "functionName",
         "restApiId",
-    } | ({"dashboardUrl"} if graph.all("github-search:ops:Monitoring") else set())
+    } | ({"dashboardUrl"} if graph.all("github-search:ops:Monitoring") else set()) | (
+        {"callbackUrl", "signInTableName"} if signed_in(graph) else set()
+    )
     assert not any(o["secret"] for o in outputs.values())
     url = outputs["url"]["value"]
     assert outputs["searchUrl"]["value"] == f"{url}/api/search"

@@ -164,6 +164,14 @@ def _outputs(typ: str, physical: str, inputs: dict[str, Any], where: str) -> dic
         "aws:apigateway/apiKey:ApiKey": lambda: {"value": MOCK_API_KEY},
         "aws:acm/certificate:Certificate": lambda: _certificate(inputs.get("domainName", ""), where),
         "aws:route53/record:Record": lambda: {"fqdn": inputs.get("name")},
+        "aws:dynamodb/table:Table": lambda: {
+            "name": physical,
+            "arn": f"arn:aws:dynamodb:{where}:{ACCOUNT}:table/{physical}",
+        },
+        "aws:cloudfront/function:Function": lambda: {
+            "arn": f"arn:aws:cloudfront::{ACCOUNT}:function/{physical}",
+            "name": physical,
+        },
     }
     make = by_type.get(typ)
     return dict(make()) if make is not None else {}
