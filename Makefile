@@ -10,7 +10,11 @@ SUITE  := conformance/node_modules/.installed-$(shell cksum < conformance/packag
 # Named, not discovered from .git, so the gate also runs in an exported tree.
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.yml) .github/dependabot.yml
 
-.PHONY: install test lint typecheck unit conformance dev smoke bench lock clean
+# Headless Chromium for the consent page's browser tests (tests/test_sign_in_browser.py), from Debian's packages.
+CHROMIUM ?= /usr/bin/chromium
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: install test lint typecheck unit conformance browser dev smoke bench lock clean
 
 install: $(STAMP)
 
@@ -37,9 +41,13 @@ typecheck: install
 	@echo "== mypy --strict: the program, the function, the tools and the tests"
 	$(BIN)/python -m mypy .
 
-unit: install
+unit: install browser
 	@echo "== pytest"
 	$(BIN)/pytest -n 2
+
+browser:
+	@test -x $(CHROMIUM) || { echo "== installing Debian's chromium for the browser tests (once; a minute or two)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 ## The MCP conformance suite against the local server, both protocol eras (expected failures: conformance/).
 conformance: install $(SUITE)
@@ -51,7 +59,8 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 	touch $@
 
 ## Serve the plugin locally (same files, same handler) at http://127.0.0.1:$(PORT).
-## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline).
+## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline);
+## AUTH=1 puts sign-in with GitHub in front of /mcp and /api (with FAKE=1, the fake GitHub signs you in).
 dev: install
 	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth)
 

@@ -497,12 +497,21 @@ class AuthorizationServer:
         scope = fields.get("scope", item["scope"]).split()
         if set(scope) - {SCOPE}:
             return oauth_error(400, "invalid_scope", f"the only scope is {SCOPE}")
-        return self._issue(item["grant"], client["client_id"], item["scope"])
+        return self._issue(item["grant"], client["client_id"], item["scope"], recheck=True)
 
-    def _issue(self, grant: str, client_id: str, scope: str) -> Response:
+    def _issue(self, grant: str, client_id: str, scope: str, *, recheck: bool = False) -> Response:
+        """Tokens under `grant`; with `recheck` (a refresh), only for someone the owner still allows."""
         record = self.store.get(f"grant#{grant}")
         if record is None:
             return oauth_error(400, "invalid_grant", "the sign-in was revoked; sign in again")
+        try:
+            still_allowed = not recheck or self._allowed(record["login"], record["github_token"])
+        except github_oauth.SignInFailed as exc:
+            return oauth_error(503, "temporarily_unavailable", f"GitHub could not be asked: {exc}")
+        if not still_allowed:
+            # Someone taken off an allow-list keeps access for an hour at most, not a grant's 30 days.
+            self.end_grant(grant)
+            return oauth_error(400, "invalid_grant", f"{record['login']} may no longer use this service")
         now = int(self.clock())
         self.store.put(f"grant#{grant}", record, now + REFRESH_TTL, new=False)
         access, refresh = ACCESS_PREFIX + secrets.token_urlsafe(32), REFRESH_PREFIX + secrets.token_urlsafe(32)

@@ -13,7 +13,9 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin: nothing leaks to GitHub or the app, and the form POST still carries its Origin
+    # (with no-referrer, browsers send Origin: null, which the consent check refuses).
+    "Referrer-Policy": "same-origin",
 }
 STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1f2328}"

@@ -470,5 +470,12 @@ def test_allow_lists_let_named_users_and_org_members_in_and_nobody_else(fake: Fa
         assert search(base, tokens(base, fake, client_id)["access_token"]).status_code == 200
         fake.oauth.login = "hubot"  # named, in any case
         assert search(base, tokens(base, fake, client_id)["access_token"]).status_code == 200
+        # Taken off the list (mona leaves acme): the next refresh ends the grant.
+        fake.oauth.login = "mona"
+        issued = tokens(base, fake, client_id)
+        fake.oauth.orgs = {"acme": set()}
+        refreshed = token(base, grant_type="refresh_token", refresh_token=issued["refresh_token"], client_id=client_id)
+        assert refreshed.status_code == 400 and "no longer" in refreshed.json()["error_description"]
+        assert search(base, issued["access_token"]).status_code == 401
     finally:
         running.stop()

@@ -1,0 +1,167 @@
+"""The consent page in a real browser: headless Chromium (Debian's package, which `make test`
+installs), driven by Playwright. It renders, its cookie is kept, Allow leads through GitHub to
+the app, an approved app skips it, and no other site can frame it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.signin_helpers import MetadataHost, pkce, query, redeem, register, signin_server
+from tests.signin_helpers import Signed as SignedIn
+from tools.background import LocalServer, free_port
+from tools.fake_github import FakeGitHub
+from tools.synth import ROOT
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOT = ROOT / "docs" / "consent-page.png"
+# As the machine's probe runs it: no sandbox (root), and no background traffic to the closed network.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(fake_server: FakeGitHub) -> Iterator[LocalServer]:
+    host = MetadataHost()
+    running = signin_server(fake_server, host.url)
+    yield running
+    running.stop()
+    host.stop()
+
+
+def authorization(base: str, callback: str, client_id: str | None = None) -> tuple[str, str, str]:
+    client_id = client_id or register(base, client_name="Claude", redirect_uris=[callback])["client_id"]
+    verifier, challenge = pkce()
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "from-the-app",
+        "resource": f"{base}/mcp",
+        "scope": "search",
+    }
+    return f"{base}/authorize?{urlencode(params)}", client_id, verifier
+
+
+def landed(page: Page, callback: str, action: object) -> str:
+    """Where the browser is sent at the end: the app's callback, where nothing listens (so the
+    request fails, and Chromium shows its error page once it has)."""
+    with page.expect_event("requestfailed", lambda request: request.url.startswith(callback)) as failed:
+        try:
+            action()  # type: ignore[operator]
+        except PlaywrightError as exc:  # a navigation that ends at the unreachable callback
+            assert "chrome-error" in str(exc) or "ERR_CONNECTION_REFUSED" in str(exc), exc
+    page.wait_for_load_state()
+    url: str = failed.value.url
+    return url
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_a_person_allows_an_app_in_chromium_and_the_app_gets_its_code(
+    chromium: Browser, server: LocalServer, fake: FakeGitHub, tmp_path: Path
+):
+    callback = f"http://127.0.0.1:{free_port()}/callback"  # nothing listens: the app is not running
+    url, client_id, verifier = authorization(server.base, callback)
+    context = chromium.new_context(viewport={"width": 760, "height": 560})
+    page = context.new_page()
+    response = page.goto(url)
+    assert response is not None and response.status == 200
+    assert page.title() == "Allow Claude to use GitHub Search?"
+    assert (
+        page.get_by_role("button", name="Allow").is_visible() and page.get_by_role("button", name="Cancel").is_visible()
+    )
+    assert "search and read public GitHub as you" in page.inner_text("body")
+    shot = page.screenshot(full_page=True)
+    assert png_size(shot)[0] == 760
+    (tmp_path / "consent-page.png").write_bytes(shot)
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        SCREENSHOT.write_bytes(shot)
+    assert png_size(SCREENSHOT.read_bytes())[0] == 760  # the one in docs/ is this page's, at this width
+    [cookie] = context.cookies()
+    assert (
+        cookie["name"].startswith("__Host-") and cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    )
+
+    answer = query(landed(page, callback, lambda: page.get_by_role("button", name="Allow").click()))
+    assert answer["state"] == "from-the-app" and answer["iss"] == server.base and answer["code"]
+    tokens = redeem(server.base, SignedIn(client_id, verifier, answer, None), redirect_uri=callback)  # type: ignore[arg-type]
+    assert tokens.status_code == 200, tokens.text
+
+    # The same browser, the same app: no consent page this time.
+    # (Each step in a new tab of the same browser: the last one is still busy with its error page.)
+    url, _, _ = authorization(server.base, callback, client_id)
+    tab = context.new_page()
+    again = landed(tab, callback, lambda: tab.goto(url))
+    assert query(again)["code"]
+    # Another app in the same browser asks again.
+    url, _, _ = authorization(server.base, callback)
+    tab = context.new_page()
+    assert tab.goto(url) is not None and tab.title() == "Allow Claude to use GitHub Search?"
+    context.close()
+
+
+def test_cancel_sends_the_person_back_with_access_denied(chromium: Browser, server: LocalServer, fake: FakeGitHub):
+    callback = f"http://127.0.0.1:{free_port()}/callback"
+    url, _, _ = authorization(server.base, callback)
+    page = chromium.new_page()
+    page.goto(url)
+    answer = query(landed(page, callback, lambda: page.get_by_role("button", name="Cancel").click()))
+    assert answer["error"] == "access_denied" and "code" not in answer
+    assert not any(s.path == "/login/oauth/authorize" for s in fake.seen)
+    page.close()
+
+
+def test_no_other_site_can_frame_the_consent_page(chromium: Browser, server: LocalServer, fake: FakeGitHub):
+    """Clickjacking: a page elsewhere puts the consent page in an invisible frame over its own button."""
+    url, _, _ = authorization(server.base, "http://127.0.0.1:1/callback")
+    host = MetadataHost()  # another origin (another port)
+    host.serve(
+        "/trap.html",
+        f'<!doctype html><iframe id="f" src="{url}" width="600" height="400"></iframe>'.encode(),
+        headers={"Content-Type": "text/html"},
+    )
+    page = chromium.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    page.goto(f"{host.url}/trap.html")
+    page.wait_for_timeout(500)
+    frame = page.frames[1]
+    assert "search GitHub as you" not in frame.content()  # nothing of the page was shown in the frame
+    assert any("frame-ancestors" in text for text in refused), refused
+    page.close()
+    host.stop()
+    assert requests.get(url, timeout=10).status_code == 200  # the page itself is fine, just not framed
