@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from oauth_server import ACCESS_PREFIX, SCOPE, token_hash
+from auth_store import ACCESS_PREFIX, SCOPE, token_hash
 
 CHECKED_SECONDS = 60.0
 MAX_REMEMBERED = 10_000

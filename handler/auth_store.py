@@ -9,6 +9,7 @@ tokens, never the values (see docs/architecture.md, "Sign-in").
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 
 from sigv4 import Credentials, sign
 
+SCOPE = "search"  # the one scope: search and read public GitHub as the user
+ACCESS_PREFIX, REFRESH_PREFIX = "gsa_", "gsr_"  # the stack's own tokens, told apart from GitHub's gho_/ghp_
 TIMEOUT_SECONDS = 3.0
 TARGET = "DynamoDB_20120810."
 CONFLICT = "ConditionalCheckFailedException"
@@ -27,6 +30,15 @@ if TYPE_CHECKING:
     from typing import Any
 
     Item = dict[str, Any]
+
+
+def hashed(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_hash(kind: str, value: str) -> str:
+    """The key a code or token is stored under: never the value itself."""
+    return f"{kind}#{hashed(value)}"
 
 
 class StoreError(Exception):

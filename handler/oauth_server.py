@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import github_oauth
 import pages
-from auth_store import StoreError
-from oauth_clients import ClientError, MetadataCache, checked_metadata, hashed, is_metadata_url, redirect_matches
+from auth_store import ACCESS_PREFIX, REFRESH_PREFIX, SCOPE, StoreError, hashed, token_hash
+from oauth_clients import ClientError, MetadataCache, checked_metadata, is_metadata_url, redirect_matches
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,13 +35,11 @@ if TYPE_CHECKING:
     Response = dict[str, Any]
     Store = MemoryStore | DynamoStore
 
-SCOPE = "search"
 ACCESS_TTL = 3600  # an hour: the longest a stolen access token is worth anything
 REFRESH_TTL = 30 * 86_400  # a grant unused for 30 days ends; each refresh renews it
 CODE_TTL = 300
 PENDING_TTL = 600  # consent page plus GitHub's sign-in
 CONSENT_TTL = 365 * 86_400
-ACCESS_PREFIX, REFRESH_PREFIX = "gsa_", "gsr_"
 BROWSER_COOKIE = "__Host-github-search-browser"
 SERVICE_NAME = "GitHub Search"
 CALLBACK_PATH = "/oauth/callback"
@@ -79,10 +77,6 @@ class Settings:
     def upstream_scope(self) -> str:
         # Public search needs no scope at all; org membership needs read:org, and only then is it asked.
         return "read:org" if self.allowed_orgs else ""
-
-
-def token_hash(kind: str, value: str) -> str:
-    return f"{kind}#{hashed(value)}"
 
 
 def s256(verifier: str) -> str:

@@ -8,11 +8,11 @@ nothing else can set it).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
 import auth_store
-import github_oauth
 from auth_gate import Gate, Principal, Refusal
 
 __all__ = [
@@ -27,14 +27,13 @@ __all__ = [
     "principal",
     "reset",
 ]
-from github_api import GitHubClient
-from oauth_clients import MetadataCache
-from oauth_server import AuthorizationServer, Settings, json_answer, oauth_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+
+    from oauth_server import AuthorizationServer
 
     Response = dict[str, Any]
 
@@ -54,8 +53,11 @@ ENDPOINTS = (
 HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")
 JSONRPC_UNAUTHORIZED = -32001
 
-_servers: dict[str, tuple[AuthorizationServer, Gate]] = {}
-_shared: tuple[Any, MetadataCache, GitHubClient] | None = None
+# Per public origin: the gate (every search request), and the authorization server, built on the
+# first sign-in request only: a warm search never imports it (see bench/bench.py, cold init).
+_gates: dict[str, Gate] = {}
+_servers: dict[str, AuthorizationServer] = {}
+_store: Any = None
 
 
 def enabled() -> bool:
@@ -76,21 +78,36 @@ def issuer(headers: Mapping[str, str]) -> str:
     return f"https://{host}"
 
 
-def _parts(headers: Mapping[str, str]) -> tuple[AuthorizationServer, Gate]:
-    global _shared
+def _shared_store() -> Any:
+    global _store
+    if _store is None:
+        _store = auth_store.from_environment()
+    return _store
+
+
+def _gate(headers: Mapping[str, str]) -> Gate:
+    origin = issuer(headers)
+    gate = _gates.get(origin)
+    if gate is None:
+        gate = _gates[origin] = Gate(_shared_store(), f"{origin}/mcp")
+    return gate
+
+
+def _server(headers: Mapping[str, str]) -> AuthorizationServer:
     origin = issuer(headers)
     found = _servers.get(origin)
     if found is not None:
         return found
+    import github_oauth
+    from github_api import GitHubClient
+    from oauth_clients import MetadataCache
+    from oauth_server import AuthorizationServer, Settings
+
     env = os.environ
     client_id, secret = env.get("GITHUB_OAUTH_CLIENT_ID", ""), env.get("GITHUB_OAUTH_CLIENT_SECRET", "")
     if not client_id or not secret:
         raise Misconfigured("GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set for AUTH=github")
     api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
-    if _shared is None:
-        # One store, one metadata cache and one GitHub client whatever host the request named.
-        _shared = (auth_store.from_environment(), MetadataCache(), GitHubClient(api_url))
-    store, metadata, github = _shared
     settings = Settings(
         origin,
         client_id,
@@ -99,17 +116,20 @@ def _parts(headers: Mapping[str, str]) -> tuple[AuthorizationServer, Gate]:
         allowed_users=frozenset(u.strip() for u in env.get("AUTH_ALLOWED_USERS", "").split(",") if u.strip()),
         allowed_orgs=tuple(o.strip() for o in env.get("AUTH_ALLOWED_ORGS", "").split(",") if o.strip()),
     )
-    gate = Gate(store, settings.resource)
-    parts = AuthorizationServer(settings, store, github, metadata=metadata, forget=gate.forget), gate
-    _servers[origin] = parts
-    return parts
+    metadata = next((s.metadata for s in _servers.values()), None) or MetadataCache()
+    server = AuthorizationServer(
+        settings, _shared_store(), GitHubClient(api_url), metadata=metadata, forget=_gate(headers).forget
+    )
+    _servers[origin] = server
+    return server
 
 
 def reset() -> None:
     """Forget the warm state, as a cold start would (tests)."""
-    global _shared
+    global _store
+    _gates.clear()
     _servers.clear()
-    _shared = None
+    _store = None
 
 
 def endpoint(
@@ -117,25 +137,31 @@ def endpoint(
 ) -> Response:
     if path == "/.well-known/openid-configuration":
         # Clients try OIDC discovery after RFC 8414's; this server is not an OpenID provider.
-        return oauth_error(404, "not_found", "not an OpenID provider; see /.well-known/oauth-authorization-server")
+        return _json(
+            404,
+            {
+                "error": "not_found",
+                "error_description": "not an OpenID provider; see /.well-known/oauth-authorization-server",
+            },
+        )
     try:
-        server, _ = _parts(headers)
+        server = _server(headers)
     except Misconfigured as exc:
-        return oauth_error(500, "server_error", str(exc))
+        return _json(500, {"error": "server_error", "error_description": str(exc)})
     return server.handle(method, path, params, headers, body)
 
 
 def principal(headers: Mapping[str, str]) -> Principal:
     """Who the request is from; Refusal (401/403) if no valid token of this stack's is presented."""
     try:
-        _, gate = _parts(headers)
+        gate = _gate(headers)
     except Misconfigured as exc:
         raise Refusal(500, "server_error", str(exc)) from None
     return gate.principal(headers)
 
 
 def end(headers: Mapping[str, str], who: Principal) -> None:
-    _parts(headers)[1].end(who)
+    _gate(headers).end(who)
 
 
 def challenge(refusal: Refusal, headers: Mapping[str, str], mcp: bool) -> Response:
@@ -154,4 +180,9 @@ def challenge(refusal: Refusal, headers: Mapping[str, str], mcp: bool) -> Respon
         }
     else:
         payload = {"error": {"code": code, "message": refusal.message}}
-    return json_answer(refusal.status, payload, {"Content-Type": "application/json; charset=utf-8", **extra})
+    return _json(refusal.status, payload, extra)
+
+
+def _json(status: int, payload: object, headers: Mapping[str, str] | None = None) -> Response:
+    out = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", **(headers or {})}
+    return {"statusCode": status, "headers": out, "body": json.dumps(payload), "isBase64Encoded": False}

@@ -27,7 +27,9 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     # correctness figures, not speed: these hold on any machine
     assert results["warm_overhead"]["tcp_connections"] == 1
     assert results["warm_overhead_mcp"]["tcp_connections"] == 1
-    assert results["cold_init_mcp"]["ratio"] > 0
+    assert results["cold_init_mcp"]["ratio"] > 0 and results["cold_init_signed_in"]["ratio"] > 0
+    # A warm request whose token was checked within the minute asks the sign-in store nothing.
+    assert results["warm_signed_in"]["store_calls_while_warm"] == 0
     assert results["upstream_economy"]["upstream_calls_within_ttl"] == 1
     assert results["upstream_economy"]["limits"] == "1..20"
     assert results["upstream_economy"]["after_ttl_conditional_requests"] == 1

@@ -20,7 +20,8 @@ from github_api import GitHubClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from oauth_server import ACCESS_TTL, AuthorizationServer, Settings, token_hash
+from auth_store import token_hash
+from oauth_server import ACCESS_TTL, AuthorizationServer, Settings
 from sigv4 import Credentials, sign
 
 from tests.conftest import free_port
