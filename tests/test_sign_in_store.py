@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from auth_gate import Gate, Refusal
-from auth_store import DynamoStore, MemoryStore, StoreError
+from auth_store import DynamoStore, MemoryStore, StoreError, token_hash
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
@@ -20,7 +20,6 @@ from github_api import GitHubClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from auth_store import token_hash
 from oauth_server import ACCESS_TTL, AuthorizationServer, Settings
 from sigv4 import Credentials, sign
 
