@@ -278,7 +278,8 @@ def table(results: dict[str, Any]) -> str:
         ),
         (
             "warm /mcp with sign-in (p50)",
-            f"{si['p50_ms']} ms vs {si['p50_ms_without_sign_in']} ms without; {si['store_calls_while_warm']} store calls",
+            f"{si['p50_ms']} ms vs {si['p50_ms_without_sign_in']} ms without; "
+            f"{si['store_calls_while_warm']} store calls",
             f"+{si['added_p50_ms']} ms",
             si["target"],
         ),
