@@ -75,7 +75,7 @@ class Gate:
         if found is not None and found[0] > now:
             return found[1]
         item = self.store.get(key)
-        if item is None or item["expires"] <= now:
+        if item is None:  # never issued, revoked, or expired (the store answers nothing past `expires`)
             raise Refusal(401, "invalid_token", "the access token expired or was revoked; refresh it or sign in again")
         if item["resource"] != self.resource:
             raise Refusal(401, "invalid_token", "the access token was issued for another resource")
