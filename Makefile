@@ -14,7 +14,7 @@ WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.ym
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test lint typecheck unit conformance browser dev smoke bench lock clean
+.PHONY: install test lint typecheck unit conformance browser dev smoke token bench lock clean
 
 install: $(STAMP)
 
@@ -64,9 +64,14 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 dev: install
 	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth)
 
-## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url)
+## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url) [TOKEN=<access token>]
 smoke: install
-	$(BIN)/python -m tools.smoke $(URL)
+	@echo "$(BIN)/python -m tools.smoke $(URL)"
+	@SMOKE_TOKEN="$(TOKEN)" $(BIN)/python -m tools.smoke $(URL)
+
+## With sign-in on: sign in as a client would and print an access token: make token URL=$$(pulumi stack output url)
+token: install
+	@$(BIN)/python -m tools.get_token $(URL)
 
 ## Benchmarks as ratios against floors measured in the same run; writes bench/results.json.
 bench: install

@@ -479,3 +479,44 @@ def test_allow_lists_let_named_users_and_org_members_in_and_nobody_else(fake: Fa
         assert search(base, issued["access_token"]).status_code == 401
     finally:
         running.stop()
+
+
+# -- the owner's tools --------------------------------------------------------------------------
+
+
+def test_get_token_signs_in_and_smoke_passes_with_its_token_and_skips_without(base: str, fake: FakeGitHub):
+    import os
+    import subprocess
+    import sys
+
+    from tools.synth import ROOT
+
+    tool = subprocess.Popen(
+        [sys.executable, "-m", "tools.get_token", base, "--no-browser"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert tool.stderr is not None
+    tool.stderr.readline()  # "Open this URL ..."
+    url = tool.stderr.readline().strip()
+    callback = query(url)["redirect_uri"]
+    requests.get(Browser(callback).sign_in(url), timeout=10)  # the browser lands on the tool's callback
+    out, err = tool.communicate(timeout=30)
+    assert tool.returncode == 0, err
+    access_token = out.strip()
+    assert access_token.startswith("gsa_") and search(base, access_token).status_code == 200
+
+    def smoke(token: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "SMOKE_TOKEN": token}
+        return subprocess.run(
+            [sys.executable, "-m", "tools.smoke", base], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    signed = smoke(access_token)
+    assert signed.returncode == 0, signed.stdout
+    assert "PASS sign-in" in signed.stdout and "SKIP" not in signed.stdout
+    anonymous = smoke("")
+    assert anonymous.returncode == 0, anonymous.stdout
+    assert anonymous.stdout.count("SKIP ") == 4 and "4 skipped (no TOKEN)" in anonymous.stdout

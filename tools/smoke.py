@@ -2,12 +2,15 @@
 
     make smoke URL=https://search.example.com
     python -m tools.smoke http://127.0.0.1:3333
+    make smoke URL=... TOKEN=<access token>    # a stack with sign-in (python -m tools.get_token URL)
 
-Prints one PASS/FAIL line per check as it goes; exits 1 if any check failed.
+Prints one PASS/FAIL line per check as it goes; exits 1 if any check failed. On a stack with
+sign-in and no TOKEN, the checks that need one are listed as SKIP with what to do.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -62,12 +65,16 @@ def media_type(response: requests.Response) -> str:
 
 
 class Smoke:
-    def __init__(self, base: str, session: requests.Session | None = None) -> None:
+    def __init__(self, base: str, session: requests.Session | None = None, token: str | None = None) -> None:
         self.base = base.rstrip("/")
         self.http = session or requests.Session()
         self.http.headers["User-Agent"] = "github-search-plugin-smoke"
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+        self.token = token
         self.spec: dict[str, Any] | None = None
         self.results: list[tuple[str, str | None]] = []
+        self.skipped: list[str] = []
 
     def get(self, path_or_url: str, **kwargs: Any) -> requests.Response:
         url = path_or_url if "://" in path_or_url else self.base + path_or_url
@@ -95,6 +102,27 @@ class Smoke:
         print(f"PASS {name}" if failure is None else f"FAIL {name}: {failure}", flush=True)
 
     # -- the checks ------------------------------------------------------------------------
+
+    def signed_in_stack(self) -> bool:
+        """Whether the stack has sign-in on: it publishes protected resource metadata."""
+        return (
+            self.http.get(self.base + "/.well-known/oauth-protected-resource/mcp", timeout=TIMEOUT).status_code == 200
+        )
+
+    def sign_in(self) -> None:
+        resource = self.fetch("/.well-known/oauth-protected-resource/mcp", "application/json").json()
+        server = self.fetch("/.well-known/oauth-authorization-server", "application/json").json()
+        expect(
+            resource.get("resource") == f"{self.base}/mcp", f"the metadata's resource is {resource.get('resource')!r}"
+        )
+        expect(resource.get("authorization_servers") == [server.get("issuer")] == [self.base], "issuer differs")
+        expect(server.get("code_challenge_methods_supported") == ["S256"], "PKCE S256 is not the only method")
+        anonymous = requests.post(
+            self.base + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=TIMEOUT
+        )
+        challenge = anonymous.headers.get("WWW-Authenticate", "")
+        expect(anonymous.status_code == 401, f"/mcp without a token answered {anonymous.status_code}")
+        expect("resource_metadata=" in challenge, f"the 401 does not name the metadata: {challenge!r}")
 
     def manifest(self) -> None:
         manifest = self.fetch("/.well-known/ai-plugin.json", "application/json").json()
@@ -227,16 +255,26 @@ class Smoke:
         self.check("manifest: valid JSON, every URL on this base with the right type", self.manifest)
         self.check("openapi.yaml: valid OpenAPI, servers[0].url is the base", self.openapi)
         self.check("pages: / and /legal are HTML, /logo.png is a PNG", self.pages)
-        self.check("search: /api/search?q=pulumi is 200, matches the spec, says X-Search-Cache; HEAD too", self.search)
-        self.check("code, issues, files: each REST route answers its schema", self.more_of_github)
-        self.check("errors: no q 400, POST 405, unknown path 404, each JSON, not cached", self.errors)
-        self.check(
-            "mcp: initialize, tools/list (7 tools), a call of each new tool matching its schema; GET 405", self.mcp
+        signed_in = self.signed_in_stack()
+        if signed_in:
+            self.check("sign-in: metadata name one issuer and the MCP URL; /mcp without a token is 401", self.sign_in)
+        searches = (
+            ("search: /api/search?q=pulumi is 200, matches the spec, says X-Search-Cache; HEAD too", self.search),
+            ("code, issues, files: each REST route answers its schema", self.more_of_github),
+            ("errors: no q 400, POST 405, unknown path 404, each JSON, not cached", self.errors),
+            ("mcp: initialize, tools/list (7 tools), a call of each new tool matching its schema; GET 405", self.mcp),
         )
+        for name, check in searches:
+            if signed_in and not self.token:
+                self.skipped.append(name)
+                print(f"SKIP {name}: sign-in is on; pass TOKEN=<access token> (python -m tools.get_token {self.base})")
+            else:
+                self.check(name, check)
         if urlsplit(self.base).scheme == "https":
             self.check("https: http:// redirects to https://, HSTS is set", self.https_only)
         failed = [name for name, failure in self.results if failure]
-        print(f"{len(self.results) - len(failed)} passed, {len(failed)} failed", flush=True)
+        skipped = f", {len(self.skipped)} skipped (no TOKEN)" if self.skipped else ""
+        print(f"{len(self.results) - len(failed)} passed, {len(failed)} failed{skipped}", flush=True)
         return not failed
 
 
@@ -247,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             "usage: python -m tools.smoke <base URL>   e.g. make smoke URL=$(pulumi stack output url)", file=sys.stderr
         )
         return 2
-    return 0 if Smoke(args[0]).run() else 1
+    return 0 if Smoke(args[0], token=os.environ.get("SMOKE_TOKEN") or None).run() else 1
 
 
 if __name__ == "__main__":
