@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 import github_oauth
 import pages
@@ -225,8 +225,6 @@ class AuthorizationServer:
                 user, _, password = decoded.partition(":")
             except ValueError:
                 return None, oauth_error(401, "invalid_client", "the Basic credentials are malformed")
-            from urllib.parse import unquote_plus
-
             client_id, secret, basic = unquote_plus(user), unquote_plus(password), True
         challenge = {"WWW-Authenticate": 'Basic realm="token"'} if basic else None
         try:
@@ -458,17 +456,26 @@ class AuthorizationServer:
             return self._refresh(client, fields)
         return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 
-    def _redeem_code(self, client: Mapping[str, Any], fields: Mapping[str, str]) -> Response:
-        code = fields.get("code", "")
-        item, first = self.store.claim(token_hash("code", code)) if code else (None, False)
+    def _use_once(
+        self, kind: str, value: str, client: Mapping[str, Any], what: str
+    ) -> tuple[dict[str, Any] | None, Response | None]:
+        """What a code or refresh token stands for, used up now. A second use means it was copied
+        (RFC 6749 section 4.1.2 for codes; rotation's point for refresh tokens): the grant ends."""
+        item, first = self.store.claim(token_hash(kind, value)) if value else (None, False)
         if item is None:
-            return oauth_error(400, "invalid_grant", "the code is unknown or expired")
+            return None, oauth_error(400, "invalid_grant", f"the {what} is unknown or expired")
         if not first:
-            # RFC 6749 section 4.1.2: a code used twice was stolen; what it bought is revoked.
             self.end_grant(item["grant"])
-            return oauth_error(400, "invalid_grant", "the code was already used; its tokens are revoked")
+            return None, oauth_error(400, "invalid_grant", f"the {what} was already used; the sign-in is revoked")
         if item["client_id"] != client["client_id"]:
-            return oauth_error(400, "invalid_grant", "the code was issued to another client")
+            return None, oauth_error(400, "invalid_grant", f"the {what} was issued to another client")
+        return item, None
+
+    def _redeem_code(self, client: Mapping[str, Any], fields: Mapping[str, str]) -> Response:
+        item, refused = self._use_once("code", fields.get("code", ""), client, "code")
+        if item is None:
+            assert refused is not None
+            return refused
         redirect_uri = fields.get("redirect_uri")
         if (redirect_uri is not None or item["redirect_given"]) and redirect_uri != item["redirect_uri"]:
             return oauth_error(400, "invalid_grant", "redirect_uri differs from the authorization request's")
@@ -478,18 +485,11 @@ class AuthorizationServer:
         return self._issue(item["grant"], client["client_id"], item["scope"])
 
     def _refresh(self, client: Mapping[str, Any], fields: Mapping[str, str]) -> Response:
-        refresh = fields.get("refresh_token", "")
-        item, first = self.store.claim(token_hash("refresh", refresh)) if refresh else (None, False)
+        item, refused = self._use_once("refresh", fields.get("refresh_token", ""), client, "refresh token")
         if item is None:
-            return oauth_error(400, "invalid_grant", "the refresh token is unknown or expired")
-        if not first:
-            # Rotation's point: a refresh token used twice was copied; the whole grant ends.
-            self.end_grant(item["grant"])
-            return oauth_error(400, "invalid_grant", "the refresh token was already used; the sign-in is revoked")
-        if item["client_id"] != client["client_id"]:
-            return oauth_error(400, "invalid_grant", "the refresh token was issued to another client")
-        scope = fields.get("scope", item["scope"]).split()
-        if set(scope) - {SCOPE}:
+            assert refused is not None
+            return refused
+        if set(fields.get("scope", item["scope"]).split()) - {SCOPE}:
             return oauth_error(400, "invalid_scope", f"the only scope is {SCOPE}")
         return self._issue(item["grant"], client["client_id"], item["scope"], recheck=True)
 

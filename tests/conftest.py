@@ -7,7 +7,8 @@ from typing import Any
 import app
 import pytest
 
-from tools.background import free_port
+from tests.signin_helpers import MetadataHost, signin_server
+from tools.background import LocalServer, free_port
 from tools.fake_github import FakeGitHub
 
 __all__ = ["free_port"]
@@ -63,3 +64,19 @@ def event(
         "body": None,
         "isBase64Encoded": False,
     }
+
+
+# The sign-in tests' servers (tests/test_sign_in*.py): a client's web host for metadata
+# documents, and the local server with sign-in on, in front of the fake GitHub.
+@pytest.fixture(scope="module")
+def signin_host() -> Iterator[MetadataHost]:
+    running = MetadataHost()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def signin(fake_server: FakeGitHub, signin_host: MetadataHost) -> Iterator[LocalServer]:
+    running = signin_server(fake_server, signin_host.url)
+    yield running
+    running.stop()

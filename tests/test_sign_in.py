@@ -3,7 +3,9 @@ and a person see, and every attack the authorization server must stop."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -26,25 +28,12 @@ from tests.signin_helpers import (
 from tools.background import LocalServer
 from tools.fake_github import FakeGitHub
 from tools.signin_browser import Browser
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[MetadataHost]:
-    running = MetadataHost()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def server(fake_server: FakeGitHub, host: MetadataHost) -> Iterator[LocalServer]:
-    running = signin_server(fake_server, host.url)
-    yield running
-    running.stop()
+from tools.synth import ROOT
 
 
 @pytest.fixture
-def base(server: LocalServer, fake: FakeGitHub) -> str:
-    return server.base
+def base(signin: LocalServer, fake: FakeGitHub) -> str:
+    return signin.base
 
 
 # -- discovery ----------------------------------------------------------------------------------
@@ -401,8 +390,8 @@ def test_a_confidential_client_such_as_a_gpt_action_signs_in_with_its_secret(bas
 # -- Client ID Metadata Documents ---------------------------------------------------------------
 
 
-def test_a_metadata_document_client_signs_in(base: str, fake: FakeGitHub, host: MetadataHost):
-    client_id = host.client("/oauth/client.json", name="Metadata Assistant")
+def test_a_metadata_document_client_signs_in(base: str, fake: FakeGitHub, signin_host: MetadataHost):
+    client_id = signin_host.client("/oauth/client.json", name="Metadata Assistant")
     signed = sign_in(base, fake, client_id)
     consent = next(v for v in signed.browser.visits if 'action="/oauth/consent"' in v.body)
     assert "Metadata Assistant" in consent.body and client_id in consent.body
@@ -429,15 +418,17 @@ def test_metadata_urls_that_point_inside_are_never_fetched(base: str, client_id:
     assert reply.status_code == 400 and says in reply.text and "Location" not in reply.headers
 
 
-def test_metadata_documents_that_redirect_lie_or_overflow_are_refused(base: str, host: MetadataHost):
+def test_metadata_documents_that_redirect_lie_or_overflow_are_refused(base: str, signin_host: MetadataHost):
     _, challenge = pkce()
     cases = {
-        host.serve("/moved.json", {}, 302, {"Location": "http://169.254.169.254/latest/meta-data/"}): "redirects",
-        host.serve(
+        signin_host.serve(
+            "/moved.json", {}, 302, {"Location": "http://169.254.169.254/latest/meta-data/"}
+        ): "redirects",
+        signin_host.serve(
             "/liar.json", {"client_id": "https://other.example/c.json", "redirect_uris": [CALLBACK]}
         ): "must equal the URL",
-        host.serve("/big.json", b"{" + b" " * 6000 + b"}"): "larger than",
-        host.serve(
+        signin_host.serve("/big.json", b"{" + b" " * 6000 + b"}"): "larger than",
+        signin_host.serve(
             "/evil-redirect.json",
             {"client_id": "https://client.example/evil-redirect.json", "redirect_uris": ["javascript:alert(1)"]},
         ): "cannot receive a code",
@@ -450,8 +441,8 @@ def test_metadata_documents_that_redirect_lie_or_overflow_are_refused(base: str,
 # -- who may sign in ----------------------------------------------------------------------------
 
 
-def test_allow_lists_let_named_users_and_org_members_in_and_nobody_else(fake: FakeGitHub, host: MetadataHost):
-    running = signin_server(fake, host.url, AUTH_ALLOWED_USERS="Hubot", AUTH_ALLOWED_ORGS="acme")
+def test_allow_lists_let_named_users_and_org_members_in_and_nobody_else(fake: FakeGitHub, signin_host: MetadataHost):
+    running = signin_server(fake, signin_host.url, AUTH_ALLOWED_USERS="Hubot", AUTH_ALLOWED_ORGS="acme")
     try:
         base = running.base
         client_id = register(base)["client_id"]
@@ -485,12 +476,6 @@ def test_allow_lists_let_named_users_and_org_members_in_and_nobody_else(fake: Fa
 
 
 def test_get_token_signs_in_and_smoke_passes_with_its_token_and_skips_without(base: str, fake: FakeGitHub):
-    import os
-    import subprocess
-    import sys
-
-    from tools.synth import ROOT
-
     tool = subprocess.Popen(
         [sys.executable, "-m", "tools.get_token", base, "--no-browser"],
         cwd=ROOT,
@@ -511,7 +496,13 @@ def test_get_token_signs_in_and_smoke_passes_with_its_token_and_skips_without(ba
     def smoke(token: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "SMOKE_TOKEN": token}
         return subprocess.run(
-            [sys.executable, "-m", "tools.smoke", base], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "tools.smoke", base],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     signed = smoke(access_token)

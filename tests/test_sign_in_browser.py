@@ -16,7 +16,7 @@ import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.signin_helpers import MetadataHost, pkce, query, redeem, register, signin_server
+from tests.signin_helpers import MetadataHost, pkce, query, redeem, register
 from tests.signin_helpers import Signed as SignedIn
 from tools.background import LocalServer, free_port
 from tools.fake_github import FakeGitHub
@@ -45,15 +45,6 @@ def chromium() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def server(fake_server: FakeGitHub) -> Iterator[LocalServer]:
-    host = MetadataHost()
-    running = signin_server(fake_server, host.url)
-    yield running
-    running.stop()
-    host.stop()
 
 
 def authorization(base: str, callback: str, client_id: str | None = None) -> tuple[str, str, str]:
@@ -92,10 +83,10 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_a_person_allows_an_app_in_chromium_and_the_app_gets_its_code(
-    chromium: Browser, server: LocalServer, fake: FakeGitHub, tmp_path: Path
+    chromium: Browser, signin: LocalServer, fake: FakeGitHub, tmp_path: Path
 ):
     callback = f"http://127.0.0.1:{free_port()}/callback"  # nothing listens: the app is not running
-    url, client_id, verifier = authorization(server.base, callback)
+    url, client_id, verifier = authorization(signin.base, callback)
     context = chromium.new_context(viewport={"width": 760, "height": 560})
     page = context.new_page()
     response = page.goto(url)
@@ -117,26 +108,26 @@ def test_a_person_allows_an_app_in_chromium_and_the_app_gets_its_code(
     )
 
     answer = query(landed(page, callback, lambda: page.get_by_role("button", name="Allow").click()))
-    assert answer["state"] == "from-the-app" and answer["iss"] == server.base and answer["code"]
-    tokens = redeem(server.base, SignedIn(client_id, verifier, answer, None), redirect_uri=callback)  # type: ignore[arg-type]
+    assert answer["state"] == "from-the-app" and answer["iss"] == signin.base and answer["code"]
+    tokens = redeem(signin.base, SignedIn(client_id, verifier, answer, None), redirect_uri=callback)  # type: ignore[arg-type]
     assert tokens.status_code == 200, tokens.text
 
     # The same browser, the same app: no consent page this time.
     # (Each step in a new tab of the same browser: the last one is still busy with its error page.)
-    url, _, _ = authorization(server.base, callback, client_id)
+    url, _, _ = authorization(signin.base, callback, client_id)
     tab = context.new_page()
     again = landed(tab, callback, lambda: tab.goto(url))
     assert query(again)["code"]
     # Another app in the same browser asks again.
-    url, _, _ = authorization(server.base, callback)
+    url, _, _ = authorization(signin.base, callback)
     tab = context.new_page()
     assert tab.goto(url) is not None and tab.title() == "Allow Claude to use GitHub Search?"
     context.close()
 
 
-def test_cancel_sends_the_person_back_with_access_denied(chromium: Browser, server: LocalServer, fake: FakeGitHub):
+def test_cancel_sends_the_person_back_with_access_denied(chromium: Browser, signin: LocalServer, fake: FakeGitHub):
     callback = f"http://127.0.0.1:{free_port()}/callback"
-    url, _, _ = authorization(server.base, callback)
+    url, _, _ = authorization(signin.base, callback)
     page = chromium.new_page()
     page.goto(url)
     answer = query(landed(page, callback, lambda: page.get_by_role("button", name="Cancel").click()))
@@ -145,9 +136,9 @@ def test_cancel_sends_the_person_back_with_access_denied(chromium: Browser, serv
     page.close()
 
 
-def test_no_other_site_can_frame_the_consent_page(chromium: Browser, server: LocalServer, fake: FakeGitHub):
+def test_no_other_site_can_frame_the_consent_page(chromium: Browser, signin: LocalServer, fake: FakeGitHub):
     """Clickjacking: a page elsewhere puts the consent page in an invisible frame over its own button."""
-    url, _, _ = authorization(server.base, "http://127.0.0.1:1/callback")
+    url, _, _ = authorization(signin.base, "http://127.0.0.1:1/callback")
     host = MetadataHost()  # another origin (another port)
     host.serve(
         "/trap.html",

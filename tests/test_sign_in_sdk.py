@@ -5,7 +5,6 @@ every tool; after its grant is revoked it is challenged, and signs in again."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -17,7 +16,7 @@ from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from tests.signin_helpers import CALLBACK, MetadataHost, query, signin_server
+from tests.signin_helpers import CALLBACK, MetadataHost, query
 from tests.test_mcp import TOOLS
 from tools.background import LocalServer
 from tools.fake_github import FakeGitHub
@@ -74,23 +73,9 @@ class Person:
         return AuthorizationCodeResult(code=answer["code"], state=answer.get("state"), iss=answer.get("iss"))
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[MetadataHost]:
-    running = MetadataHost()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def server(fake_server: FakeGitHub, host: MetadataHost) -> Iterator[LocalServer]:
-    running = signin_server(fake_server, host.url)
-    yield running
-    running.stop()
-
-
-def provider(server: LocalServer, person: Person, storage: Memory, metadata_url: str | None) -> OAuthClientProvider:
+def provider(signin: LocalServer, person: Person, storage: Memory, metadata_url: str | None) -> OAuthClientProvider:
     return OAuthClientProvider(
-        f"{server.base}/mcp",
+        f"{signin.base}/mcp",
         OAuthClientMetadata(
             client_name="SDK test client",
             redirect_uris=[CALLBACK],  # type: ignore[list-item]
@@ -128,13 +113,13 @@ def every_tool(tag: str) -> Any:
 @pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
 @pytest.mark.parametrize("registration", ["dcr", "cimd"])
 def test_the_sdk_signs_in_calls_every_tool_and_is_challenged_after_revocation(
-    server: LocalServer, host: MetadataHost, fake: FakeGitHub, mode: str, registration: str
+    signin: LocalServer, signin_host: MetadataHost, fake: FakeGitHub, mode: str, registration: str
 ):
-    metadata_url = host.client(f"/sdk-{mode}.json", name="SDK test client") if registration == "cimd" else None
+    metadata_url = signin_host.client(f"/sdk-{mode}.json", name="SDK test client") if registration == "cimd" else None
     person, storage = Person(), Memory()
-    auth = provider(server, person, storage, metadata_url)
+    auth = provider(signin, person, storage, metadata_url)
     tag = f"{registration}-{mode}"
-    errors = session(auth, f"{server.base}/mcp", mode, every_tool(tag))
+    errors = session(auth, f"{signin.base}/mcp", mode, every_tool(tag))
     assert errors == dict.fromkeys(TOOLS, False)
     assert person.sign_ins == 1
     assert storage.client is not None
@@ -147,13 +132,13 @@ def test_the_sdk_signs_in_calls_every_tool_and_is_challenged_after_revocation(
 
     assert storage.tokens is not None
     revoked = requests.post(
-        f"{server.base}/revoke",
+        f"{signin.base}/revoke",
         data={"token": storage.tokens.refresh_token, "client_id": storage.client.client_id},
         timeout=10,
     )
     assert revoked.status_code == 200
     again = session(
-        auth, f"{server.base}/mcp", mode, lambda client: client.call_tool("search", arguments(tag)["search"])
+        auth, f"{signin.base}/mcp", mode, lambda client: client.call_tool("search", arguments(tag)["search"])
     )
     assert again.is_error is False
     assert person.sign_ins == 2  # the revoked token was challenged, and the person signed in again
