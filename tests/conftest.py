@@ -7,11 +7,14 @@ from typing import Any
 import app
 import pytest
 
-from tests.signin_helpers import MetadataHost, signin_server
 from tools.background import LocalServer, free_port
 from tools.fake_github import FakeGitHub
 
 __all__ = ["free_port"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tests.signin_helpers import MetadataHost
 
 TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
 
@@ -70,6 +73,8 @@ def event(
 # documents, and the local server with sign-in on, in front of the fake GitHub.
 @pytest.fixture(scope="module")
 def signin_host() -> Iterator[MetadataHost]:
+    from tests.signin_helpers import MetadataHost  # it imports this module's TOKEN
+
     running = MetadataHost()
     yield running
     running.stop()
@@ -77,6 +82,8 @@ def signin_host() -> Iterator[MetadataHost]:
 
 @pytest.fixture(scope="module")
 def signin(fake_server: FakeGitHub, signin_host: MetadataHost) -> Iterator[LocalServer]:
+    from tests.signin_helpers import signin_server
+
     running = signin_server(fake_server, signin_host.url)
     yield running
     running.stop()
