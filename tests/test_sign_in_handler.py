@@ -1,0 +1,85 @@
+"""Sign-in inside the function, called as Lambda calls it: the log line names the person and
+never a token, a token without the scope is 403, and metadata documents are cached as told."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import app
+import pytest
+import sign_in
+from auth_store import token_hash
+from oauth_clients import MetadataCache
+
+from tests.conftest import event
+from tests.signin_helpers import CALLBACK, MetadataHost
+from tools.fake_github import FakeGitHub
+
+ISSUER = "https://search.example.com"
+
+
+@pytest.fixture
+def signed_in_env(function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The function with sign-in on (state in memory), and an access token for octocat."""
+    for name, value in {
+        "AUTH": "github",
+        "PUBLIC_URL": ISSUER,
+        "GITHUB_OAUTH_CLIENT_ID": "app",
+        "GITHUB_OAUTH_CLIENT_SECRET": "app-secret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AUTH_TABLE", raising=False)
+    sign_in.reset()
+    server = sign_in._server({})
+    function_env.oauth.tokens["gho_octocat_user_token"] = "octocat"
+    server.store.put("grant#g1", {"login": "octocat", "github_token": "gho_octocat_user_token", "client_id": "c"}, 0)
+    yield json.loads(server._issue("g1", "c", "search")["body"])["access_token"]
+    sign_in.reset()
+
+
+def test_the_log_line_names_who_searched_and_never_a_token(signed_in_env: str, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO)
+    answer = app.handler(event({"q": "pulumi"}, headers={"Authorization": f"Bearer {signed_in_env}"}))
+    assert answer["statusCode"] == 200
+    refused = app.handler(event({"q": "pulumi"}))
+    assert refused["statusCode"] == 401
+    records = [r for r in caplog.records if r.name == "github_search"]
+    assert [(vars(r)["status"], vars(r)["login"]) for r in records] == [(200, "octocat"), (401, None)]
+    everything = caplog.text + " ".join(repr(vars(r)) for r in caplog.records)
+    for secret in (signed_in_env, signed_in_env[4:], "gho_octocat_user_token", "app-secret"):
+        assert secret not in everything
+
+
+def test_a_token_without_the_search_scope_is_403_insufficient_scope(signed_in_env: str):
+    store = sign_in._shared_store()
+    key = token_hash("access", signed_in_env)
+    store.put(key, {**store.get(key), "scope": ""}, 0, new=False)
+    sign_in.reset()  # a cold instance, so that the token is read again
+    sign_in._store = store
+    answer = app.handler(event({"q": "pulumi"}, headers={"Authorization": f"Bearer {signed_in_env}"}))
+    assert answer["statusCode"] == 403
+    assert json.loads(answer["body"])["error"]["code"] == "forbidden"
+    challenge = answer["headers"]["WWW-Authenticate"]
+    assert 'error="insufficient_scope"' in challenge and 'scope="search"' in challenge
+    assert f'resource_metadata="{ISSUER}/.well-known/oauth-protected-resource/mcp"' in challenge
+
+
+@pytest.fixture
+def documents(monkeypatch: pytest.MonkeyPatch) -> Iterator[MetadataHost]:
+    host = MetadataHost()
+    monkeypatch.setenv("CLIENT_METADATA_TEST_ORIGINS", f"https://client.example={host.url}")
+    yield host
+    host.stop()
+
+
+@pytest.mark.parametrize(("cache_control", "fetches"), [("max-age=60", 1), ("no-store", 3), ("", 1)])
+def test_metadata_documents_are_cached_as_their_headers_say(documents: MetadataHost, cache_control: str, fetches: int):
+    url = "https://client.example/app.json"
+    headers = {"Cache-Control": cache_control} if cache_control else {}
+    documents.serve("/app.json", {"client_id": url, "client_name": "App", "redirect_uris": [CALLBACK]}, headers=headers)
+    cache = MetadataCache()
+    for _ in range(3):
+        assert cache.client(url)["redirect_uris"] == [CALLBACK]
+    assert cache.fetches == fetches
