@@ -86,7 +86,7 @@ if domain:
 url = (
     f"https://{settings.domain}" if settings.domain else pulumi.Output.concat("https://", cdn.distribution.domain_name)
 )
-site.serve(cdn.distribution, base_url=url, contact_email=settings.contact_email)
+site.serve(cdn.distribution, base_url=url, contact_email=settings.contact_email, sign_in=settings.sign_in)
 monitoring = (
     Monitoring(
         "ops",

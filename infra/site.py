@@ -62,7 +62,37 @@ def substitute(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(value, text)
 
 
-def render(name: str, base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR) -> bytes:
+# How the pages describe /mcp's authentication, without and with sign-in (`auth: github`).
+MCP_AUTH = {
+    False: "Streamable HTTP, no authentication",
+    True: "Streamable HTTP; your client signs you in with GitHub on first use (OAuth 2.1)",
+}
+ACTION_AUTH = {
+    False: "none",
+    True: "OAuth, with a client registered at /register (its id and secret), authorization URL /authorize, "
+    "token URL /token, scope search",
+}
+
+
+def _manifest_auth(base_url: str) -> dict[str, str]:
+    """The legacy plugin manifest's OAuth block, for a stack with sign-in."""
+    return {
+        "type": "oauth",
+        "client_url": f"{base_url}/authorize",
+        "authorization_url": f"{base_url}/token",
+        "authorization_content_type": "application/x-www-form-urlencoded",
+        "scope": "search",
+    }
+
+
+def render(
+    name: str,
+    base_url: str,
+    contact_email: str | None = None,
+    static_dir: Path = STATIC_DIR,
+    *,
+    sign_in: bool = False,
+) -> bytes:
     if not _BASE_URL.match(base_url):
         raise ValueError(
             f"base URL must look like https://host[:port] with no path or trailing slash, got {base_url!r}"
@@ -73,15 +103,34 @@ def render(name: str, base_url: str, contact_email: str | None = None, static_di
         manifest = json.loads(substitute(text, {k: _json_text(v) for k, v in values.items()}))
         if not contact_email:
             del manifest["contact_email"]  # better absent than an empty address
+        if sign_in:
+            manifest["auth"] = _manifest_auth(base_url)
         return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
-    return substitute(text, {"base_url": base_url, "version": VERSION}).encode()
+    values = {
+        "base_url": base_url,
+        "version": VERSION,
+        "mcp_auth": MCP_AUTH[sign_in],
+        "action_auth": ACTION_AUTH[sign_in],
+    }
+    return substitute(text, values).encode()
 
 
-def body(entry: Entry, base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR) -> bytes:
+def body(
+    entry: Entry,
+    base_url: str,
+    contact_email: str | None = None,
+    static_dir: Path = STATIC_DIR,
+    *,
+    sign_in: bool = False,
+) -> bytes:
     if entry.templated:
-        return render(entry.source, base_url, contact_email, static_dir)
+        return render(entry.source, base_url, contact_email, static_dir, sign_in=sign_in)
     return (static_dir / entry.source).read_bytes()
 
 
-def site_files(base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR) -> list[SiteFile]:
-    return [SiteFile(e.key, body(e, base_url, contact_email, static_dir), e.content_type) for e in LAYOUT]
+def site_files(
+    base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR, *, sign_in: bool = False
+) -> list[SiteFile]:
+    return [
+        SiteFile(e.key, body(e, base_url, contact_email, static_dir, sign_in=sign_in), e.content_type) for e in LAYOUT
+    ]

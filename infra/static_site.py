@@ -39,8 +39,8 @@ def read_policy(bucket_arn: str, distribution_arn: str) -> str:
     )
 
 
-def _renderer(entry: Entry, contact_email: str | None) -> Callable[[str], str]:
-    return lambda base_url: body(entry, base_url, contact_email).decode()
+def _renderer(entry: Entry, contact_email: str | None, sign_in: bool) -> Callable[[str], str]:
+    return lambda base_url: body(entry, base_url, contact_email, sign_in=sign_in).decode()
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -91,7 +91,11 @@ class StaticSite(pulumi.ComponentResource):
         self.register_outputs({"bucketName": self.bucket.bucket})
 
     def serve(
-        self, distribution: aws.cloudfront.Distribution, base_url: pulumi.Input[str], contact_email: str | None
+        self,
+        distribution: aws.cloudfront.Distribution,
+        base_url: pulumi.Input[str],
+        contact_email: str | None,
+        sign_in: bool = False,
     ) -> None:
         """Let the distribution read the bucket, and upload the site rendered for `base_url`."""
         child = pulumi.ResourceOptions(parent=self)
@@ -106,7 +110,7 @@ class StaticSite(pulumi.ComponentResource):
             content: pulumi.Output[str] | None = None
             source: pulumi.FileAsset | None = None
             if entry.templated:
-                content = pulumi.Output.from_input(base_url).apply(_renderer(entry, contact_email))
+                content = pulumi.Output.from_input(base_url).apply(_renderer(entry, contact_email, sign_in))
             else:
                 source = pulumi.FileAsset(str(STATIC_DIR / entry.source))
             aws.s3.BucketObjectv2(

@@ -147,3 +147,33 @@ def test_preview_says_when_anyone_with_a_github_account_may_sign_in():
     log = json.dumps(synth("prod", open_to_all, secrets)["raw"]["log"])
     assert "anyone with a GitHub account may sign in" in log
     assert "anyone with a GitHub account" not in json.dumps(recording("sign-in")["log"])
+
+
+def test_the_pages_and_the_manifest_say_how_to_sign_in():
+    from infra.site import site_files
+
+    for sign_in in (False, True):
+        files = {
+            f.key: f.body.decode()
+            for f in site_files("https://search.example.com", sign_in=sign_in)
+            if f.key != "logo.png"
+        }
+        manifest = json.loads(files[".well-known/ai-plugin.json"])
+        page = files["index.html"]
+        if sign_in:
+            assert manifest["auth"] == {
+                "type": "oauth",
+                "client_url": "https://search.example.com/authorize",
+                "authorization_url": "https://search.example.com/token",
+                "authorization_content_type": "application/x-www-form-urlencoded",
+                "scope": "search",
+            }
+            assert "signs you in with GitHub" in page and "Authentication: OAuth" in page
+        else:
+            assert manifest["auth"] == {"type": "none"} and "no authentication" in page
+
+
+def test_the_stack_uploads_the_pages_rendered_for_sign_in(graph: Graph):
+    objects = {o["inputs"]["key"]: o["inputs"] for o in graph.all("aws:s3/bucketObjectv2:BucketObjectv2")}
+    assert json.loads(objects[".well-known/ai-plugin.json"]["content"])["auth"]["type"] == "oauth"
+    assert "signs you in with GitHub" in objects["index.html"]["content"]

@@ -162,7 +162,10 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
     def files_for(host_header: str) -> dict[str, SiteFile]:
         """The files rendered for the host the request named (local names only, else 127.0.0.1)."""
         name = host_header if host_header in {f"{h}:{port}" for h in LOCAL_HOSTS} else f"{host}:{port}"
-        files = {f"/{f.key}": f for f in site_files(f"http://{name}", os.environ.get("CONTACT_EMAIL"), static_dir)}
+        rendered = site_files(
+            f"http://{name}", os.environ.get("CONTACT_EMAIL"), static_dir, sign_in=bool(function_paths)
+        )
+        files = {f"/{f.key}": f for f in rendered}
         files["/"] = files["/index.html"]
         return files
 
