@@ -266,8 +266,8 @@ class AuthorizationServer:
         state = params.get("state")
 
         def back(code: str, description: str) -> Response:
-            answer = {"error": code, "error_description": description, "iss": self.settings.issuer}
-            return redirect(with_params(redirect_uri, answer | ({"state": state} if state is not None else {})))
+            asked = {"redirect_uri": redirect_uri, "state": state}
+            return self._back_to_client(asked, {"error": code, "error_description": description})
 
         if params.get("response_type") != "code":
             return back("unsupported_response_type", "response_type must be code")
@@ -355,11 +355,15 @@ class AuthorizationServer:
         self.store.put(self._consent_key(browser, request["client_id"]), {}, int(self.clock()) + CONSENT_TTL, new=False)
         return redirect(self._to_github(pending, request["verifier"]))
 
-    def _back_to_client(self, request: Mapping[str, Any], params: dict[str, str]) -> Response:
+    def _client_url(self, request: Mapping[str, Any], params: dict[str, str]) -> str:
+        """The client's redirect URI with an answer, its `state` unchanged and our `iss` (RFC 9207)."""
         params = {**params, "iss": self.settings.issuer}
         if request.get("state") is not None:
             params["state"] = request["state"]
-        return redirect(with_params(request["redirect_uri"], params))
+        return with_params(request["redirect_uri"], params)
+
+    def _back_to_client(self, request: Mapping[str, Any], params: dict[str, str]) -> Response:
+        return redirect(self._client_url(request, params))
 
     def callback(self, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
         """GitHub sends the person back here; the pending request is used up whatever happens."""
@@ -393,11 +397,7 @@ class AuthorizationServer:
         except github_oauth.SignInFailed as exc:
             return refused(502, "GitHub did not finish the sign-in", str(exc))
         if not allowed:
-            back = with_params(
-                request["redirect_uri"],
-                {"error": "access_denied", "error_description": "not allowed", "iss": s.issuer}
-                | ({"state": request["state"]} if request.get("state") is not None else {}),
-            )
+            back = self._client_url(request, {"error": "access_denied", "error_description": "not allowed"})
             return refused(
                 403,
                 f"{login} may not use this service",
