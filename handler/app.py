@@ -236,10 +236,16 @@ def _signed_in(
 
     headers = _headers(event)
     if resource in sign_in.ENDPOINTS:
-        qs = event.get("queryStringParameters")
+        qs, multi = event.get("queryStringParameters"), event.get("multiValueQueryStringParameters")
         params = {str(k): str(v) for k, v in qs.items()} if isinstance(qs, Mapping) else {}
+        # API Gateway keeps the last of a repeated parameter; OAuth refuses the request instead.
+        repeated = (
+            [str(k) for k, v in multi.items() if isinstance(v, list) and len(v) > 1]
+            if isinstance(multi, Mapping)
+            else []
+        )
         method = str(event.get("httpMethod", "GET"))
-        return sign_in.endpoint(method, resource, params, headers, _body(event)), None
+        return sign_in.endpoint(method, resource, params, headers, _body(event), repeated=repeated), None
     if event.get("httpMethod") == "OPTIONS" or (resource != MCP_PATH and resource not in REST_ROUTES):
         return None  # CORS preflights carry no token; unknown paths get their 404
     try:

@@ -133,7 +133,13 @@ def reset() -> None:
 
 
 def endpoint(
-    method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: str | None
+    method: str,
+    path: str,
+    params: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: str | None,
+    *,
+    repeated: list[str] | None = None,
 ) -> Response:
     if path == "/.well-known/openid-configuration":
         # Clients try OIDC discovery after RFC 8414's; this server is not an OpenID provider.
@@ -148,6 +154,10 @@ def endpoint(
         server = _server(headers)
     except Misconfigured as exc:
         return _json(500, {"error": "server_error", "error_description": str(exc)})
+    if repeated:  # RFC 6749 section 3.1: a parameter sent twice makes the request ambiguous
+        from oauth_server import refused
+
+        return refused(400, "This request cannot be read", f"{repeated[0]} is sent more than once.")
     return server.handle(method, path, params, headers, body)
 
 

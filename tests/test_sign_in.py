@@ -511,3 +511,19 @@ def test_get_token_signs_in_and_smoke_passes_with_its_token_and_skips_without(ba
     anonymous = smoke("")
     assert anonymous.returncode == 0, anonymous.stdout
     assert anonymous.stdout.count("SKIP ") == 4 and "4 skipped (no TOKEN)" in anonymous.stdout
+
+
+def test_a_parameter_sent_twice_is_refused_not_guessed(base: str):
+    client_id = register(base)["client_id"]
+    _, challenge = pkce()
+    url = authorize_url(base, client_id, challenge) + "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
+    reply = requests.get(url, allow_redirects=False, timeout=10)
+    assert reply.status_code == 400 and "redirect_uri is sent more than once" in reply.text
+    assert "Location" not in reply.headers
+    doubled = requests.post(
+        f"{base}/token",
+        data="grant_type=authorization_code&code=a&code=b",
+        timeout=10,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert doubled.status_code == 400 and "code is sent more than once" in doubled.json()["error_description"]
