@@ -131,7 +131,9 @@ def checked_metadata(payload: object, *, confidential_allowed: bool) -> Client:
         problem = redirect_uri_problem(uri)
         if problem:
             raise ClientError("invalid_redirect_uri", problem)
-    method = payload.get("token_endpoint_auth_method", "none" if not confidential_allowed else "client_secret_basic")
+    # Omitted: a public client (RFC 7591 would say client_secret_basic, but MCP clients are apps and
+    # browsers that cannot keep a secret; a GPT Action asks for client_secret_post by name).
+    method = payload.get("token_endpoint_auth_method", "none")
     allowed = AUTH_METHODS if confidential_allowed else ("none",)
     if method not in allowed:
         raise ClientError("invalid_client_metadata", f"token_endpoint_auth_method must be one of {', '.join(allowed)}")

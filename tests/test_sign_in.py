@@ -527,3 +527,11 @@ def test_a_parameter_sent_twice_is_refused_not_guessed(base: str):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert doubled.status_code == 400 and "code is sent more than once" in doubled.json()["error_description"]
+
+
+def test_a_registration_that_names_no_method_is_a_public_client(base: str, fake: FakeGitHub):
+    reply = requests.post(f"{base}/register", json={"redirect_uris": [CALLBACK]}, timeout=10)
+    assert reply.status_code == 201
+    client = reply.json()
+    assert client["token_endpoint_auth_method"] == "none" and "client_secret" not in client
+    assert redeem(base, sign_in(base, fake, client["client_id"])).status_code == 200
