@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import os
+import secrets
 import threading
 import time
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ ACCESS_PREFIX, REFRESH_PREFIX = "gsa_", "gsr_"  # the stack's own tokens, told a
 TIMEOUT_SECONDS = 3.0
 TARGET = "DynamoDB_20120810."
 CONFLICT = "ConditionalCheckFailedException"
+# What a kept-alive connection the peer has closed in the meantime raises on the next request.
+STALE_CONNECTION_ERRORS = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,6 +131,7 @@ class DynamoStore:
         with self._lock:  # one kept-alive connection; Lambda runs one request at a time
             self.calls += 1
             for attempt in (1, 2):
+                reused = self._conn is not None
                 conn = self._conn or self._connect()
                 try:
                     conn.request("POST", "/", body=body, headers=headers)
@@ -137,7 +141,10 @@ class DynamoStore:
                 except (OSError, http.client.HTTPException) as exc:
                     conn.close()
                     self._conn = None
-                    if attempt == 2 or isinstance(exc, TimeoutError):
+                    # Sent again once when a kept-alive connection turned out closed. Every write is
+                    # safe to repeat: puts are whole items, deletes are deletes, and a claim
+                    # carries its own id (see `claim`).
+                    if attempt == 2 or not reused or not isinstance(exc, STALE_CONNECTION_ERRORS):
                         raise StoreError(f"the sign-in table did not answer: {type(exc).__name__}") from None
             if reply.will_close:
                 conn.close()
@@ -200,13 +207,18 @@ class DynamoStore:
             "UpdateItem",
             {
                 "Key": {"pk": {"S": key}},
-                # Names, not words: USED and others are reserved in DynamoDB's expressions.
-                "UpdateExpression": "SET #u = :yes",
-                "ConditionExpression": "attribute_exists(#k) AND #u = :no AND (#e = :never OR #e > :now)",
-                "ExpressionAttributeNames": {"#k": "pk", "#u": "used", "#e": "expires"},
+                # Names, not words: USED and others are reserved in DynamoDB's expressions. The
+                # claim's own id makes it idempotent: the same request sent again (its answer lost
+                # on the way) finds its own mark and succeeds, instead of reading as a reuse.
+                "UpdateExpression": "SET #u = :yes, #by = :me",
+                "ConditionExpression": (
+                    "attribute_exists(#k) AND (#u = :no OR #by = :me) AND (#e = :never OR #e > :now)"
+                ),
+                "ExpressionAttributeNames": {"#k": "pk", "#u": "used", "#by": "claimed_by", "#e": "expires"},
                 "ExpressionAttributeValues": {
                     ":yes": {"BOOL": True},
                     ":no": {"BOOL": False},
+                    ":me": {"S": secrets.token_hex(16)},
                     ":never": {"N": "0"},
                     ":now": {"N": str(int(self.clock()))},
                 },

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+import requests
 from auth_gate import Gate, Refusal
 from auth_store import DynamoStore, MemoryStore, StoreError, token_hash
 from botocore.auth import SigV4Auth
@@ -204,3 +205,54 @@ def test_a_token_for_another_resource_is_refused():
     store, _, access = _issued(clock)
     with pytest.raises(Refusal, match="another resource"):
         Gate(store, "https://other.example/mcp", clock).principal({"authorization": f"Bearer {access}"})
+
+
+def test_a_claim_sent_again_with_its_own_id_is_the_same_claim(dynamodb: str, monkeypatch: pytest.MonkeyPatch):
+    """The retry of a claim whose answer was lost must not read as a reuse (which revokes the grant)."""
+    import secrets
+
+    store = dynamo(dynamodb)
+    store.put("code#retried", {"grant": "g"}, 0)
+    monkeypatch.setattr(secrets, "token_hex", lambda n: "one-request")
+    assert store.claim("code#retried") == ({"grant": "g"}, True)
+    assert store.claim("code#retried") == ({"grant": "g"}, True)  # the same request, sent again
+    monkeypatch.setattr(secrets, "token_hex", lambda n: "another-request")
+    assert store.claim("code#retried") == ({"grant": "g"}, False)  # someone else: a reuse
+
+
+class ClosingProxy:
+    """In front of DynamoDB: answers each request, then closes the connection without saying so
+    (as a server closing idle kept-alive connections does)."""
+
+    def __init__(self, upstream: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                reply = requests.post(upstream, data=body, headers=headers, timeout=10)
+                self.send_response(reply.status_code)
+                self.send_header("Content-Type", reply.headers.get("Content-Type", "application/json"))
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+                self.close_connection = True
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def test_a_kept_alive_connection_the_peer_closed_is_replaced(dynamodb: str):
+    proxy = ClosingProxy(dynamodb)
+    store = DynamoStore("sign-in", REGION, proxy.url, KEYS)
+    for n in range(3):  # each call after the first finds its connection closed, and opens another
+        assert store.put(f"test#closing-{n}", {"n": n}, 0)
+        assert store.get(f"test#closing-{n}") == {"n": n}
+    proxy.server.shutdown()
