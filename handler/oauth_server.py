@@ -437,7 +437,10 @@ class AuthorizationServer:
 
     # ---- the client's part -----------------------------------------------------------------
 
-    def token(self, body: str | None, headers: Mapping[str, str]) -> Response:
+    def _client_request(
+        self, body: str | None, headers: Mapping[str, str]
+    ) -> tuple[dict[str, Any], dict[str, str]] | Response:
+        """A token or revocation request's fields and the client it comes from; else the error."""
         try:
             fields = form(body)
         except ValueError as exc:
@@ -446,6 +449,13 @@ class AuthorizationServer:
         if client is None:
             assert failure is not None
             return failure
+        return client, fields
+
+    def token(self, body: str | None, headers: Mapping[str, str]) -> Response:
+        request = self._client_request(body, headers)
+        if isinstance(request, dict):
+            return request
+        client, fields = request
         grant_type = fields.get("grant_type")
         resource = fields.get("resource")
         if resource is not None and resource.rstrip("/") != self.settings.resource:
@@ -529,14 +539,10 @@ class AuthorizationServer:
 
     def revoke(self, body: str | None, headers: Mapping[str, str]) -> Response:
         """RFC 7009: either token ends the whole grant; an unknown token is not an error."""
-        try:
-            fields = form(body)
-        except ValueError as exc:
-            return oauth_error(400, "invalid_request", str(exc))
-        client, failure = self._authenticated_client(fields, headers)
-        if client is None:
-            assert failure is not None
-            return failure
+        request = self._client_request(body, headers)
+        if isinstance(request, dict):
+            return request
+        client, fields = request
         token = fields.get("token", "")
         kind = "refresh" if token.startswith(REFRESH_PREFIX) else "access"
         item = self.store.get(token_hash(kind, token)) if token else None

@@ -9,14 +9,13 @@ import shutil
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.signin_helpers import MetadataHost, pkce, query, redeem, register
+from tests.signin_helpers import MetadataHost, authorize_url, pkce, query, redeem, register
 from tests.signin_helpers import Signed as SignedIn
 from tools.background import LocalServer, free_port
 from tools.fake_github import FakeGitHub
@@ -50,17 +49,7 @@ def chromium() -> Iterator[Browser]:
 def authorization(base: str, callback: str, client_id: str | None = None) -> tuple[str, str, str]:
     client_id = client_id or register(base, client_name="Claude", redirect_uris=[callback])["client_id"]
     verifier, challenge = pkce()
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": callback,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "state": "from-the-app",
-        "resource": f"{base}/mcp",
-        "scope": "search",
-    }
-    return f"{base}/authorize?{urlencode(params)}", client_id, verifier
+    return authorize_url(base, client_id, challenge, redirect_uri=callback, state="from-the-app"), client_id, verifier
 
 
 def landed(page: Page, callback: str, action: object) -> str:
