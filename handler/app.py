@@ -267,7 +267,7 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> tuple[Re
         return error(400, "invalid_request", "malformed request event"), None
     resource, _ = _route(event)
     fields["route"] = resource[:80]
-    if os.environ.get("AUTH", "none") != "none":
+    if os.environ.get("AUTH", "none") != "none":  # any other value fails closed: sign-in in front
         answer = _signed_in(event, resource, outcome, fields)
         if answer is not None:
             return answer

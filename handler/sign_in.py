@@ -60,10 +60,6 @@ _servers: dict[str, AuthorizationServer] = {}
 _store: Any = None
 
 
-def enabled() -> bool:
-    return os.environ.get("AUTH", "none") == "github"
-
-
 class Misconfigured(Exception):
     pass
 
