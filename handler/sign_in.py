@@ -20,7 +20,6 @@ __all__ = [
     "Misconfigured",
     "Refusal",
     "challenge",
-    "enabled",
     "end",
     "endpoint",
     "issuer",
