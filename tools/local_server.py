@@ -385,8 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         token = "with a token" if os.environ.get("GITHUB_TOKEN") else "without a token: 10 searches/min"
         upstream = f"GitHub at {github}, {token}"
-    signing_in = ""
+    signing_in, smoke_token = "", ""
     if args.auth:
+        smoke_token = f" TOKEN=$(make -s token URL={base})"
         who = (
             f"as {os.environ.get('FAKE_GITHUB_LOGIN') or 'octocat'}, by the fake GitHub"
             if args.fake_github
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  MCP           {base}/mcp\n"
         f"{signing_in}"
         f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"
-        f"  smoke test    make smoke URL={base}\n"
+        f"  smoke test    make smoke URL={base}{smoke_token}\n"
         "Ctrl-C stops.",
         flush=True,
     )
