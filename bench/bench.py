@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "handler"))
 
 import app  # noqa: E402  (the function, as Lambda imports it)
-from github_api import GitHubClient  # noqa: E402
-from query import SearchQuery  # noqa: E402
-from service import Outcome, SearchService  # noqa: E402
+from search.github_api import GitHubClient  # noqa: E402
+from search.query import SearchQuery  # noqa: E402
+from search.service import Outcome, SearchService  # noqa: E402
 
 from infra.function_code import LAMBDA_HANDLER, build_archive  # noqa: E402
 from tools.fake_github import FakeGitHub  # noqa: E402
@@ -101,11 +101,11 @@ def sign_in_figures(requests: int) -> dict[str, Any]:
         "GITHUB_OAUTH_CLIENT_SECRET": "bench",
     }
     os.environ.update(env)
-    import sign_in
+    from signin import door
 
-    sign_in.reset()
+    door.reset()
     try:
-        server = sign_in._server({})
+        server = door._server({})
         server.store.put("grant#bench", {"login": "octocat", "github_token": "bench-user-token", "client_id": "c"}, 0)
         token = json.loads(server._issue("bench", "c", "search")["body"])["access_token"]
         event = signed_in(mcp_event, token)
@@ -116,7 +116,7 @@ def sign_in_figures(requests: int) -> dict[str, Any]:
     finally:
         for name in env:
             os.environ.pop(name, None)
-        sign_in.reset()
+        door.reset()
     added = signed["p50_ms"] - plain["p50_ms"]
     return {
         "p50_ms": signed["p50_ms"],
@@ -339,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             "tiny": args.tiny,
             "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.machine()},
             "cold_init": cold_init(cold_runs, workdir),
-            "cold_init_mcp": cold_init(cold_runs, workdir, also="mcp_front"),
-            "cold_init_signed_in": cold_init(cold_runs, workdir, also="mcp_front, sign_in"),
+            "cold_init_mcp": cold_init(cold_runs, workdir, also="mcp_front.protocol"),
+            "cold_init_signed_in": cold_init(cold_runs, workdir, also="mcp_front.protocol, signin.door"),
             "warm_overhead": warm_overhead(warm),
             "warm_overhead_mcp": warm_overhead(warm, mcp_event),
             "warm_signed_in": sign_in_figures(warm),

@@ -64,7 +64,7 @@ ROUTES = (
     Route(("mcp",)),  # POST carries the protocol; GET and DELETE get the function's 405, not a 403
 )
 
-# Sign-in's endpoints (handler/sign_in.py ENDPOINTS), only on stacks with `auth: github`.
+# Sign-in's endpoints (handler/signin/door.py ENDPOINTS), only on stacks with `auth: github`.
 SIGN_IN_ROUTES = (
     Route((".well-known", "oauth-authorization-server")),
     Route((".well-known", "oauth-protected-resource")),

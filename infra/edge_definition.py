@@ -51,7 +51,7 @@ BEHAVIORS = (
     Behavior("/mcp", API_ORIGIN_ID, ALL_METHODS, CACHING_DISABLED_POLICY_ID, ALL_VIEWER_EXCEPT_HOST_POLICY_ID),
 )
 
-# Sign-in's paths (handler/sign_in.py ENDPOINTS), on stacks with `auth: github`: never cached (a
+# Sign-in's paths (handler/signin/door.py ENDPOINTS), on stacks with `auth: github`: never cached (a
 # consent page, a code or a token is one person's), every header but Host forwarded (the cookie,
 # Authorization, Origin).
 SIGN_IN_PATHS = (

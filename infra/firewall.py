@@ -162,7 +162,7 @@ IS_API: Statement = {
 }
 
 
-# With sign-in: a request bearing one of the stack's access tokens (handler/oauth_server.py).
+# With sign-in: a request bearing one of the stack's access tokens (handler/signin/server.py).
 HAS_BEARER: Statement = {
     "byte_match_statement": {
         "field_to_match": {"single_header": {"name": "authorization"}},

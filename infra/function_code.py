@@ -19,24 +19,28 @@ BUILD_DIR = ROOT / "build"
 # Everything the function needs, and nothing else (no tests, no __pycache__, no editor files).
 HANDLER_FILES = (
     "app.py",
-    "auth_gate.py",
-    "auth_store.py",
-    "documents.py",
-    "findings.py",
-    "github_api.py",
-    "github_oauth.py",
-    "mapping.py",
-    "mcp_front.py",
-    "mcp_tools.py",
-    "oauth_clients.py",
-    "oauth_server.py",
-    "pages.py",
-    "query.py",
-    "schemas.py",
-    "service.py",
-    "sign_in.py",
-    "sigv4.py",
-    "ttl_cache.py",
+    "mcp_front/__init__.py",
+    "mcp_front/documents.py",
+    "mcp_front/protocol.py",
+    "mcp_front/schemas.py",
+    "mcp_front/tools.py",
+    "proxy.py",
+    "search/__init__.py",
+    "search/findings.py",
+    "search/github_api.py",
+    "search/mapping.py",
+    "search/query.py",
+    "search/service.py",
+    "search/ttl_cache.py",
+    "signin/__init__.py",
+    "signin/clients.py",
+    "signin/door.py",
+    "signin/gate.py",
+    "signin/github_oauth.py",
+    "signin/pages.py",
+    "signin/server.py",
+    "signin/sigv4.py",
+    "signin/store.py",
 )
 LAMBDA_HANDLER = "app.handler"
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -50,7 +54,7 @@ class Archive:
 
 
 def archive_bytes(source: Path = HANDLER_DIR, files: tuple[str, ...] = HANDLER_FILES) -> bytes:
-    unlisted = sorted(p.name for p in source.glob("*.py") if p.name not in files)
+    unlisted = sorted(name for p in source.rglob("*.py") if (name := p.relative_to(source).as_posix()) not in files)
     if unlisted:
         raise ValueError(
             f"handler/ has modules missing from HANDLER_FILES in {__name__}: {', '.join(unlisted)}; "

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from infra.settings import Settings
 
-# Exactly what handler/auth_store.py calls; no Scan, no Query, no batch.
+# Exactly what handler/signin/store.py calls; no Scan, no Query, no batch.
 TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -12,8 +13,17 @@ from openapi_schema_validator import OAS31Validator
 from infra.site import site_files
 from tools.synth import ROOT
 
-# Calls whose first argument is the HTTP status the function answers with.
-_STATUS_CALLS = {"error", "_json_response", "Failure"}
+# Calls whose first argument is the HTTP status the function answers with; of those, the ones
+# whose second is the error's code.
+_STATUS_CALLS = {"error", "json_response", "response", "Failure"}
+_CODE_CALLS = {"error", "Failure"}
+
+
+def _front_modules() -> list[Path]:
+    """The modules that answer the REST paths: the entry and REST front, `proxy`, the search
+    service and the MCP front (sign-in's answers are OAuth's, documented by the metadata)."""
+    handler = ROOT / "handler"
+    return sorted([*handler.glob("*.py"), *(handler / "search").glob("*.py"), *(handler / "mcp_front").glob("*.py")])
 
 
 @cache
@@ -59,7 +69,7 @@ def error_codes_in_spec() -> set[str]:
 def _status_calls() -> list[ast.Call]:
     """Calls in the function's modules whose first argument is a literal HTTP status."""
     calls = []
-    for module in sorted((ROOT / "handler").glob("*.py")):
+    for module in _front_modules():
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
@@ -69,18 +79,26 @@ def _status_calls() -> list[ast.Call]:
 
 
 def error_codes_in_code() -> set[str]:
-    """The `code` of every error the function's modules make: error(status, code, ...), Failure(...)."""
+    """The `code` of every error the function's modules make: error(status, code, ...), Failure(...),
+    and the challenges of sign-in's door (401 and 403, in the REST front's error shape)."""
+    from signin.door import ERROR_CODES
+
     return {
         str(call.args[1].value)
         for call in _status_calls()
-        if len(call.args) > 1 and isinstance(call.args[1], ast.Constant) and isinstance(call.args[1].value, str)
-    }
+        if getattr(call.func, "id", getattr(call.func, "attr", "")) in _CODE_CALLS
+        and len(call.args) > 1
+        and isinstance(call.args[1], ast.Constant)
+        and isinstance(call.args[1].value, str)
+    } | set(ERROR_CODES.values())
 
 
 def statuses_in_code() -> set[int]:
     """Every literal status the function's modules can answer with, found in their syntax tree."""
-    found = {int(getattr(call.args[0], "value", 0)) for call in _status_calls()}
-    for module in sorted((ROOT / "handler").glob("*.py")):
+    from signin.door import ERROR_CODES
+
+    found = {int(getattr(call.args[0], "value", 0)) for call in _status_calls()} | set(ERROR_CODES)
+    for module in _front_modules():
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):

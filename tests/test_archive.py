@@ -75,6 +75,7 @@ def test_same_sources_same_hash_whatever_the_timestamps(tmp_path: Path):
     source = tmp_path / "handler"
     source.mkdir()
     for name in HANDLER_FILES:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_bytes((HANDLER_DIR / name).read_bytes())
     first = build_archive(tmp_path / "a.zip", source)
     for n, name in enumerate(HANDLER_FILES):
@@ -92,7 +93,8 @@ def test_same_sources_same_hash_whatever_the_timestamps(tmp_path: Path):
 def test_a_module_missing_from_the_list_is_refused(tmp_path: Path):
     source = tmp_path / "handler"
     source.mkdir()
-    for name in (*HANDLER_FILES, "extra.py"):
+    for name in (*HANDLER_FILES, "search/extra.py"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text("")
-    with pytest.raises(ValueError, match=r"extra\.py"):
+    with pytest.raises(ValueError, match=r"search/extra\.py"):
         archive_bytes(source)

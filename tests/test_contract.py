@@ -93,7 +93,7 @@ def test_parameters_are_described(path: str):
 )
 def test_mcp_tools_answer_what_the_rest_api_answers(tool: str, schema: str):
     """One contract under both fronts: each tool's outputSchema is the REST schema, $refs resolved."""
-    import mcp_tools
+    from mcp_front import tools as mcp_tools
 
     components = spec()["components"]["schemas"]
 

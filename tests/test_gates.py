@@ -67,7 +67,7 @@ BREAKAGES = [
     pytest.param(
         Breakage(
             "lint",
-            "handler/query.py",
+            "handler/search/query.py",
             'ORDERS = ("desc", "asc")',
             "ORDERS = ( 'desc','asc' )",
             "1 file would be reformatted",
@@ -97,7 +97,7 @@ BREAKAGES = [
     pytest.param(
         Breakage(
             "typecheck",
-            "handler/query.py",
+            "handler/search/query.py",
             "from __future__ import annotations\n",
             "from __future__ import annotations\n\n\ndef untyped(value):\n    return value\n",
             "Function is missing a type annotation",

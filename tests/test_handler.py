@@ -8,9 +8,9 @@ import time
 
 import app
 import pytest
-from github_api import USER_AGENT, GitHubClient
-from query import SearchQuery
-from service import Failure, Outcome, SearchService
+from search.github_api import USER_AGENT, GitHubClient
+from search.query import SearchQuery
+from search.service import Failure, Outcome, SearchService
 
 from tests.conftest import TOKEN, event, free_port
 from tests.contract import schema_errors
@@ -509,7 +509,7 @@ def test_names_github_does_not_allow_are_400_without_a_call(function_env: FakeGi
 
 
 def test_repository_and_readme_revalidate_with_etags(fake: FakeGitHub, service):
-    from query import RepositoryName
+    from search.query import RepositoryName
 
     name = RepositoryName("octo", "etag")
     first = service.repository(name, Outcome())

@@ -9,8 +9,8 @@ from typing import Any
 
 import app
 import pytest
-from mcp_front import MAX_BATCH_ITEMS
-from service import MAX_UPSTREAM_CALLS
+from mcp_front.protocol import MAX_BATCH_ITEMS
+from search.service import MAX_UPSTREAM_CALLS
 
 from tests.conftest import event
 from tools.fake_github import Answer, FakeGitHub, repository_page
@@ -153,7 +153,7 @@ def test_fetch_fences_the_readme_as_untrusted_and_nothing_in_it_closes_the_fence
 
 
 def test_the_tools_that_hand_over_a_readme_say_it_is_untrusted():
-    import mcp_tools
+    from mcp_front import tools as mcp_tools
 
     tools = {t["name"]: t for t in mcp_tools.TOOLS}
     for name in ("get_repository", "fetch"):

@@ -91,7 +91,7 @@ def test_issue_search_adds_the_kind_qualifier_and_marks_bodies_untrusted(functio
 
 
 def mcp_tools_schema(tool: str) -> dict[str, Any]:
-    import mcp_tools
+    from mcp_front import tools as mcp_tools
 
     [found] = [t["outputSchema"] for t in mcp_tools.TOOLS if t["name"] == tool]
     return found

@@ -261,8 +261,9 @@ def test_function_code_is_the_reproducible_archive(graph: Graph):
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
     assert names == sorted(names)
-    assert all(n.endswith(".py") and "/" not in n and not n.startswith("test") for n in names)
-    assert set(names) == {p.name for p in (ROOT / "handler").glob("*.py")}
+    assert all(n.endswith(".py") and "__pycache__" not in n and "test" not in n for n in names)
+    handler = ROOT / "handler"
+    assert set(names) == {p.relative_to(handler).as_posix() for p in handler.rglob("*.py")}
 
 
 def test_function_environment(dev: Graph, prod: Graph):

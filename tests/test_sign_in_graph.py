@@ -7,7 +7,7 @@ import json
 from fnmatch import fnmatchcase
 
 import pytest
-import sign_in as handler_sign_in
+from signin import door as handler_sign_in
 
 from infra.edge_definition import CACHING_DISABLED_POLICY_ID, SIGN_IN_PATHS
 from infra.firewall import BY_TOKEN, HAS_BEARER
@@ -33,7 +33,7 @@ def test_the_table_is_on_demand_expires_items_and_can_be_restored(graph: Graph):
     inputs = table["inputs"]
     assert inputs["billingMode"] == "PAY_PER_REQUEST" and inputs["hashKey"] == "pk"
     assert inputs["attributes"] == [{"name": "pk", "type": "S"}]
-    assert inputs["ttl"] == {"attributeName": "expires", "enabled": True}  # handler/auth_store.py's attribute
+    assert inputs["ttl"] == {"attributeName": "expires", "enabled": True}  # handler/signin/store.py's attribute
     assert inputs["pointInTimeRecovery"] == {"enabled": True}
     assert inputs["deletionProtectionEnabled"] is True  # deletionProtection: true in this config
     [component] = graph.all("github-search:auth:SignInTable")

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import app
 import pytest
-import sign_in
-from auth_store import token_hash
-from oauth_clients import MetadataCache
+from signin import door
+from signin.clients import MetadataCache
+from signin.store import token_hash
 
 from tests.conftest import event
 from tests.signin_helpers import CALLBACK, MetadataHost
@@ -31,12 +31,12 @@ def signed_in_env(function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> 
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AUTH_TABLE", raising=False)
-    sign_in.reset()
-    server = sign_in._server({})
+    door.reset()
+    server = door._server({})
     function_env.oauth.tokens["gho_octocat_user_token"] = "octocat"
     server.store.put("grant#g1", {"login": "octocat", "github_token": "gho_octocat_user_token", "client_id": "c"}, 0)
     yield json.loads(server._issue("g1", "c", "search")["body"])["access_token"]
-    sign_in.reset()
+    door.reset()
 
 
 def test_the_log_line_names_who_searched_and_never_a_token(signed_in_env: str, caplog: pytest.LogCaptureFixture):
@@ -53,11 +53,11 @@ def test_the_log_line_names_who_searched_and_never_a_token(signed_in_env: str, c
 
 
 def test_a_token_without_the_search_scope_is_403_insufficient_scope(signed_in_env: str):
-    store = sign_in._shared_store()
+    store = door._shared_store()
     key = token_hash("access", signed_in_env)
     store.put(key, {**store.get(key), "scope": ""}, 0, new=False)
-    sign_in.reset()  # a cold instance, so that the token is read again
-    sign_in._store = store
+    door.reset()  # a cold instance, so that the token is read again
+    door._store = store
     answer = app.handler(event({"q": "pulumi"}, headers={"Authorization": f"Bearer {signed_in_env}"}))
     assert answer["statusCode"] == 403
     assert json.loads(answer["body"])["error"]["code"] == "forbidden"

@@ -12,17 +12,17 @@ from collections.abc import Iterator
 import boto3
 import pytest
 import requests
-from auth_gate import Gate, Refusal
-from auth_store import DynamoStore, MemoryStore, StoreError, token_hash
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
-from github_api import GitHubClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from oauth_server import ACCESS_TTL, AuthorizationServer, Settings
-from sigv4 import Credentials, sign
+from search.github_api import GitHubClient
+from signin.gate import Gate, Refusal
+from signin.server import ACCESS_TTL, AuthorizationServer, Settings
+from signin.sigv4 import Credentials, sign
+from signin.store import DynamoStore, MemoryStore, StoreError, token_hash
 
 from tests.conftest import free_port
 from tools.fake_github import FakeGitHub

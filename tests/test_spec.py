@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-from query import _REF, BadRequest, parse_file, parse_query
+from search.query import _REF, BadRequest, parse_file, parse_query
 
 from tests.contract import spec
 

@@ -150,10 +150,10 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
         raise StartError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with PORT=<n>") from None
     port = server.server_address[1]
     if os.environ.get("AUTH") == "github":
-        import sign_in
+        from signin import door
 
         os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
-        function_paths = frozenset(sign_in.ENDPOINTS)
+        function_paths = frozenset(door.ENDPOINTS)
     else:
         function_paths = frozenset()
     allowed = {o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()}

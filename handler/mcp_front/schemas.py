@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from query import LIMIT_RANGE
+from search.query import LIMIT_RANGE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import http.client
 import json
 from urllib.parse import quote, urlencode, urlsplit
 
-from github_api import USER_AGENT, GitHubClient, UpstreamTimeout, UpstreamUnreachable
+from search.github_api import USER_AGENT, GitHubClient, UpstreamTimeout, UpstreamUnreachable
 
 TIMEOUT_SECONDS = 8.0
 

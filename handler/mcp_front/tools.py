@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import documents
-import schemas
-from query import (
+from search.query import (
     DEFAULT_LIMIT,
     ISSUE_SORTS,
     KINDS,
@@ -30,8 +28,10 @@ from query import (
     parse_query,
     shown,
 )
-from query import parse_repository as parse_name
-from service import Failure, Outcome, SearchService
+from search.query import parse_repository as parse_name
+from search.service import Failure, Outcome, SearchService
+
+from mcp_front import documents, schemas
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

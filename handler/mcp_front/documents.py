@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from query import BadRequest, FilePath, IssueRef, RepositoryName, parse_file, parse_full_name, shown
+from search.query import BadRequest, FilePath, IssueRef, RepositoryName, parse_file, parse_full_name, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

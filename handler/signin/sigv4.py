@@ -1,6 +1,6 @@
 """AWS Signature Version 4 for one JSON POST (standard library only, so no SDK joins the cold start).
 
-The sign-in store is the only AWS API the function calls; tests/test_auth_store.py checks this
+The sign-in store is the only AWS API the function calls; tests/test_sign_in_store.py checks this
 signer against botocore's for the same request and clock.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from auth_store import ACCESS_PREFIX, SCOPE, token_hash
+from signin.store import ACCESS_PREFIX, SCOPE, token_hash
 
 CHECKED_SECONDS = 60.0
 MAX_REMEMBERED = 10_000
@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from auth_store import DynamoStore, MemoryStore
+    from signin.store import DynamoStore, MemoryStore
 
 
 class Principal:

@@ -18,7 +18,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from sigv4 import Credentials, sign
+from signin.sigv4 import Credentials, sign
 
 SCOPE = "search"  # the one scope: search and read public GitHub as the user
 ACCESS_PREFIX, REFRESH_PREFIX = "gsa_", "gsr_"  # the stack's own tokens, told apart from GitHub's gho_/ghp_

@@ -19,18 +19,20 @@ import secrets
 import time
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
-import github_oauth
-import pages
-from auth_store import ACCESS_PREFIX, REFRESH_PREFIX, SCOPE, StoreError, hashed, token_hash
-from oauth_clients import ClientError, MetadataCache, checked_metadata, is_metadata_url, redirect_matches
+from proxy import response
+
+from signin import github_oauth, pages
+from signin.clients import ClientError, MetadataCache, checked_metadata, is_metadata_url, redirect_matches
+from signin.store import ACCESS_PREFIX, REFRESH_PREFIX, SCOPE, StoreError, hashed, token_hash
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
 
-    from auth_store import DynamoStore, MemoryStore
-    from github_api import GitHubClient
+    from search.github_api import GitHubClient
+
+    from signin.store import DynamoStore, MemoryStore
 
     Response = dict[str, Any]
     Store = MemoryStore | DynamoStore
@@ -83,12 +85,8 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-def _response(status: int, body: str, headers: Mapping[str, str]) -> Response:
-    return {"statusCode": status, "headers": dict(headers), "body": body, "isBase64Encoded": False}
-
-
 def json_answer(status: int, payload: object, headers: Mapping[str, str] | None = None) -> Response:
-    return _response(status, json.dumps(payload), {"Content-Type": "application/json", **NO_STORE, **(headers or {})})
+    return response(status, json.dumps(payload), {"Content-Type": "application/json", **NO_STORE, **(headers or {})})
 
 
 def oauth_error(status: int, code: str, description: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -96,7 +94,7 @@ def oauth_error(status: int, code: str, description: str, headers: Mapping[str, 
 
 
 def page(status: int, html: str, headers: Mapping[str, str] | None = None) -> Response:
-    return _response(status, html, {**pages.PAGE_HEADERS, **(headers or {})})
+    return response(status, html, {**pages.PAGE_HEADERS, **(headers or {})})
 
 
 def refused(status: int, title: str, message: str, back: str | None = None) -> Response:
@@ -104,7 +102,7 @@ def refused(status: int, title: str, message: str, back: str | None = None) -> R
 
 
 def redirect(location: str, headers: Mapping[str, str] | None = None) -> Response:
-    return _response(302, "", {"Location": location, **NO_STORE, **(headers or {})})
+    return response(302, "", {"Location": location, **NO_STORE, **(headers or {})})
 
 
 def with_params(uri: str, params: Mapping[str, str]) -> str:
@@ -549,7 +547,7 @@ class AuthorizationServer:
         if item is not None and item["client_id"] == client["client_id"]:
             self.end_grant(item["grant"])
             self.store.delete(token_hash(kind, token))
-        return _response(200, "", NO_STORE)
+        return response(200, "", NO_STORE)
 
     # ---- routing ---------------------------------------------------------------------------
 
@@ -581,16 +579,16 @@ class AuthorizationServer:
             return oauth_error(404, "not_found", f"no sign-in endpoint at {path[:80]!r}")
         verb, answer = found
         if method == "OPTIONS":
-            return _response(204, "", {"Allow": f"{verb}, OPTIONS", **CORS})
+            return response(204, "", {"Allow": f"{verb}, OPTIONS", **CORS})
         if method != verb and not (verb == "GET" and method == "HEAD"):
             return oauth_error(405, "method_not_allowed", f"{path} takes {verb}", {"Allow": verb})
         try:
-            response = answer()
+            answered = answer()
         except StoreError as exc:
             return oauth_error(503, "temporarily_unavailable", f"sign-in is unavailable for a moment ({exc}); retry")
         if path.startswith("/.well-known/") or path in ("/token", "/register", "/revoke"):
-            response["headers"].update(CORS)  # browser-based clients read these across origins
-        return response
+            answered["headers"].update(CORS)  # browser-based clients read these across origins
+        return answered
 
 
 PUBLIC = {"Cache-Control": "public, max-age=300"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from mapping import Unexpected, _count, _object, _required_text, _text, _timestamp, _web_url, search_items
+from search.mapping import Unexpected, _count, _object, _required_text, _text, _timestamp, _web_url, search_items
 
 FRAGMENTS_PER_HIT = 3
 FRAGMENT_CHARS = 300

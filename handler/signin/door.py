@@ -1,4 +1,9 @@
-"""Sign-in's wiring: the function's environment turned into an authorization server and a gate.
+"""Sign-in's door: one layer every request passes through once, wrapped around the fronts.
+
+    through(request, front): sign-in's own endpoints are answered here (the authorization
+    server, built on the first such request); a search path needs the stack's access token and
+    the front is handed the person behind it; GitHub refusing that person's token on the way
+    (`SignInRefused`) ends their grant and becomes the challenge to sign in again.
 
 Imported only when AUTH=github, so a stack without sign-in pays nothing for it. The public
 origin (the issuer) is PUBLIC_URL when the owner has a domain, else the host CloudFront saw
@@ -8,33 +13,26 @@ nothing else can set it).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 
-import auth_store
-from auth_gate import Gate, Principal, Refusal
+from proxy import Request, json_response
+from search.service import SignInRefused
 
-__all__ = [
-    "ENDPOINTS",
-    "Misconfigured",
-    "Refusal",
-    "challenge",
-    "end",
-    "endpoint",
-    "issuer",
-    "principal",
-    "reset",
-]
+from signin import store
+from signin.gate import Gate, Principal, Refusal
+
+__all__ = ["ENDPOINTS", "Misconfigured", "Refusal", "issuer", "reset", "through"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
-    from oauth_server import AuthorizationServer
+    from signin.server import AuthorizationServer
 
     Response = dict[str, Any]
+    Answer = tuple[Response, Any]
 
 # The paths the authorization server answers (API Gateway routes and CloudFront behaviors too).
 ENDPOINTS = (
@@ -49,8 +47,32 @@ ENDPOINTS = (
     "/register",
     "/revoke",
 )
+# The MCP front's path: its refusals are JSON-RPC errors, the REST front's the API's error shape.
+MCP_PATH = "/mcp"
 HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")
 JSONRPC_UNAUTHORIZED = -32001
+# A challenge's `code` in the REST front's error shape (static/openapi.yaml lists both).
+ERROR_CODES = {401: "unauthorized", 403: "forbidden"}
+
+
+def through(request: Request, front: Callable[[Principal | None], Answer], *, protected: bool) -> Answer:
+    """The answer to `request`: sign-in's own, a refusal, or the front's, run as the person."""
+    if request.resource in ENDPOINTS:
+        return endpoint(request), None
+    if not protected or request.method == "OPTIONS":
+        return front(None)  # CORS preflights carry no token; unknown paths get their 404
+    try:
+        person = _gate(request.headers).principal(request.headers)
+    except Misconfigured as exc:
+        return challenge(Refusal(500, "server_error", str(exc)), request), None
+    except Refusal as refused:
+        return challenge(refused, request), None
+    try:
+        return front(person)
+    except SignInRefused as exc:
+        _gate(request.headers).end(person)
+        return challenge(Refusal(401, "invalid_token", str(exc)), request), None
+
 
 # Per public origin: the gate (every search request), and the authorization server, built on the
 # first sign-in request only: a warm search never imports it (see bench/bench.py, cold init).
@@ -76,7 +98,7 @@ def issuer(headers: Mapping[str, str]) -> str:
 def _shared_store() -> Any:
     global _store
     if _store is None:
-        _store = auth_store.from_environment()
+        _store = store.from_environment()
     return _store
 
 
@@ -93,10 +115,11 @@ def _server(headers: Mapping[str, str]) -> AuthorizationServer:
     found = _servers.get(origin)
     if found is not None:
         return found
-    import github_oauth
-    from github_api import GitHubClient
-    from oauth_clients import MetadataCache
-    from oauth_server import AuthorizationServer, Settings
+    from search.github_api import GitHubClient
+
+    from signin import github_oauth
+    from signin.clients import MetadataCache
+    from signin.server import AuthorizationServer, Settings
 
     env = os.environ
     client_id, secret = env.get("GITHUB_OAUTH_CLIENT_ID", ""), env.get("GITHUB_OAUTH_CLIENT_SECRET", "")
@@ -127,16 +150,8 @@ def reset() -> None:
     _store = None
 
 
-def endpoint(
-    method: str,
-    path: str,
-    params: Mapping[str, str],
-    headers: Mapping[str, str],
-    body: str | None,
-    *,
-    repeated: list[str] | None = None,
-) -> Response:
-    if path == "/.well-known/openid-configuration":
+def endpoint(request: Request) -> Response:
+    if request.resource == "/.well-known/openid-configuration":
         # Clients try OIDC discovery after RFC 8414's; this server is not an OpenID provider.
         return _json(
             404,
@@ -146,38 +161,27 @@ def endpoint(
             },
         )
     try:
-        server = _server(headers)
+        server = _server(request.headers)
     except Misconfigured as exc:
         return _json(500, {"error": "server_error", "error_description": str(exc)})
-    if repeated:  # RFC 6749 section 3.1: a parameter sent twice makes the request ambiguous
-        from oauth_server import refused
+    if request.repeated:  # RFC 6749 section 3.1: a parameter sent twice makes the request ambiguous
+        from signin.server import refused
 
-        return refused(400, "This request cannot be read", f"{repeated[0]} is sent more than once.")
-    return server.handle(method, path, params, headers, body)
-
-
-def principal(headers: Mapping[str, str]) -> Principal:
-    """Who the request is from; Refusal (401/403) if no valid token of this stack's is presented."""
-    try:
-        gate = _gate(headers)
-    except Misconfigured as exc:
-        raise Refusal(500, "server_error", str(exc)) from None
-    return gate.principal(headers)
+        return refused(400, "This request cannot be read", f"{request.repeated[0]} is sent more than once.")
+    query = request.query
+    params = {str(k): str(v) for k, v in query.items()} if isinstance(query, dict) else {}
+    return server.handle(request.method, request.resource, params, request.headers, request.body)
 
 
-def end(headers: Mapping[str, str], who: Principal) -> None:
-    _gate(headers).end(who)
-
-
-def challenge(refusal: Refusal, headers: Mapping[str, str], mcp: bool) -> Response:
+def challenge(refusal: Refusal, request: Request) -> Response:
     """The 401/403 answer: WWW-Authenticate naming the metadata, in the front's own error shape."""
     try:
-        metadata = f"{issuer(headers)}/.well-known/oauth-protected-resource/mcp"
+        metadata = f"{issuer(request.headers)}/.well-known/oauth-protected-resource/mcp"
     except Misconfigured:
         metadata = "/.well-known/oauth-protected-resource/mcp"
     extra = {"WWW-Authenticate": refusal.challenge(metadata)} if refusal.status in (401, 403) else {}
-    code = {401: "unauthorized", 403: "forbidden"}.get(refusal.status, "internal_error")
-    if mcp:
+    code = ERROR_CODES.get(refusal.status, "internal_error")
+    if request.resource == MCP_PATH:
         payload: object = {
             "jsonrpc": "2.0",
             "id": None,
@@ -189,5 +193,4 @@ def challenge(refusal: Refusal, headers: Mapping[str, str], mcp: bool) -> Respon
 
 
 def _json(status: int, payload: object, headers: Mapping[str, str] | None = None) -> Response:
-    out = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", **(headers or {})}
-    return {"statusCode": status, "headers": out, "body": json.dumps(payload), "isBase64Encoded": False}
+    return json_response(status, payload, {"Cache-Control": "no-store", **(headers or {})})

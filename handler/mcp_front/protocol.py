@@ -18,9 +18,10 @@ import binascii
 import json
 import os
 
-import mcp_tools
-from query import shown
-from service import Outcome, SearchService
+from search.query import shown
+from search.service import Outcome, SearchService
+
+from mcp_front import tools
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -276,16 +277,16 @@ class McpFront:
 
     def _common(self, id_: object, method: str, params: Json, outcome: Outcome, info: Info, *, modern: bool) -> Json:
         if method == "tools/list":
-            tools: Json = {"tools": mcp_tools.TOOLS}
+            listed: Json = {"tools": tools.TOOLS}
             if modern:
-                tools |= {"ttlMs": LIST_TTL_MS, "cacheScope": "public"}
-            return _result(id_, tools)
+                listed |= {"ttlMs": LIST_TTL_MS, "cacheScope": "public"}
+            return _result(id_, listed)
         if method == "tools/call":
             info.tool = str(params.get("name"))[:40]
             try:
                 outcome.cache = "MISS"
-                result = mcp_tools.call(self.service, params.get("name"), params.get("arguments"), outcome)
-            except mcp_tools.UnknownTool as exc:
+                result = tools.call(self.service, params.get("name"), params.get("arguments"), outcome)
+            except tools.UnknownTool as exc:
                 outcome.cache = "NONE"
                 return _error(id_, INVALID_PARAMS, str(exc))
             return _result(id_, result)

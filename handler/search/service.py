@@ -11,11 +11,11 @@ import json
 import time
 from collections.abc import Callable, Hashable, Mapping
 
-from findings import code_answer, contents, issue_page, issues_answer
-from github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
-from mapping import Unexpected, first, parse_json, readme_text, repository_page, search_answer, with_readme
-from query import CodeQuery, FilePath, IssueQuery, IssueRef, RepositoryName, SearchQuery
-from ttl_cache import Entry, TtlCache, View
+from search.findings import code_answer, contents, issue_page, issues_answer
+from search.github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
+from search.mapping import Unexpected, first, parse_json, readme_text, repository_page, search_answer, with_readme
+from search.query import CodeQuery, FilePath, IssueQuery, IssueRef, RepositoryName, SearchQuery
+from search.ttl_cache import Entry, TtlCache, View
 
 DEFAULT_TTL_SECONDS = 300
 STALE_MAX_AGE_SECONDS = 30
@@ -50,6 +50,12 @@ class Failure(Exception):
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
+class SignInRefused(Exception):
+    """GitHub refused the signed-in person's own token (they revoked the app): nothing can be
+    answered for them. Not a Failure, so that no front turns it into an answer: it reaches
+    sign-in's door, which ends their grant and challenges the client to sign in again."""
+
+
 class Result:
     """A successful answer: its mapping and JSON text, where it came from, how long it stays fresh.
 
@@ -67,7 +73,6 @@ class Outcome:
 
     __slots__ = (
         "cache",
-        "github_refused",
         "github_token",
         "rate_limit_remaining",
         "time_left",
@@ -86,10 +91,8 @@ class Outcome:
         self.upstream_status: int | None = None
         self.upstream_ms: float | None = None
         self.rate_limit_remaining: str | None = None
-        # Sign-in: the signed-in user's GitHub token, used instead of the stack's; and whether
-        # GitHub refused it (the user revoked the app), which ends their grant.
+        # Sign-in: the signed-in person's GitHub token, used instead of the stack's.
         self.github_token: str | None = None
-        self.github_refused = False
 
 
 def _view(value: dict[str, object]) -> View:
@@ -300,12 +303,7 @@ class SearchService:
             message = f"GitHub's {limit} was reached; retry in {wait} s"
             return self._stale(entry, Failure(429, "rate_limited", message, retry_after=wait))
         if reply.status == 401 and outcome.github_token:
-            outcome.github_refused = True
-            raise Failure(
-                401,
-                "unauthorized",
-                "GitHub no longer accepts your sign-in (was the app's access revoked?); sign in again",
-            )
+            raise SignInRefused("GitHub no longer accepts your sign-in; sign in again")
         if reply.status in (401, 403):
             if self.client.has_token:
                 outcome.token_refused = True
