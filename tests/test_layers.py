@@ -132,8 +132,8 @@ answers = [handler(json.loads(arg), None)["statusCode"] for arg in sys.argv[3:]]
 print(json.dumps({"answers": answers, "modules": sorted(m for m in sys.modules if m.split(".")[0] in
     ("app", "proxy", "search", "mcp_front", "signin"))}))
 """
-SEARCH = {"resource": "/api/search", "httpMethod": "GET", "queryStringParameters": {"q": "pulumi"}}
-MCP = {
+SEARCH: dict[str, object] = {"resource": "/api/search", "httpMethod": "GET", "queryStringParameters": {"q": "pulumi"}}
+MCP: dict[str, object] = {
     "resource": "/mcp",
     "httpMethod": "POST",
     "headers": {"Content-Type": "application/json"},
