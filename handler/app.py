@@ -186,7 +186,9 @@ def _answer(parse: Callable[[], Any], run: Callable[[Any, Outcome], Result], out
         return error(400, "invalid_request", str(exc)), None
     outcome.cache = "MISS"  # unless the service finds it HIT, REVALIDATED or STALE
     try:
-        return ok(run(parsed, outcome)), parsed
+        # A signed-in person's answer: no shared cache may keep it for a request without their token
+        # (RFC 9111 section 3.5 lets one store an answer to an Authorization request marked public).
+        return ok(run(parsed, outcome), shared=outcome.github_token is None), parsed
     except Failure as exc:
         return failed(exc), parsed
 
@@ -210,9 +212,10 @@ def error(status: int, code: str, message: str, headers: Mapping[str, str] | Non
     )
 
 
-def ok(result: Result) -> Response:
+def ok(result: Result, *, shared: bool = True) -> Response:
+    scope = "public" if shared else "private"
     return json_response(
-        200, result.text, {"Cache-Control": f"public, max-age={result.max_age}", CACHE_HEADER: result.cache}
+        200, result.text, {"Cache-Control": f"{scope}, max-age={result.max_age}", CACHE_HEADER: result.cache}
     )
 
 

@@ -129,6 +129,7 @@ class MetadataHost:
 
     def __init__(self) -> None:
         self.documents: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.seen: list[str] = []  # every path (and query) asked for, in order
         host = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -136,6 +137,7 @@ class MetadataHost:
                 pass
 
             def do_GET(self) -> None:
+                host.seen.append(self.path)
                 status, headers, body = host.documents.get(self.path, (404, {}, b"{}"))
                 self.send_response(status)
                 for name, value in {"Content-Type": "application/json", **headers}.items():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.signin_helpers import MetadataHost, authorize_url, pkce, query, redeem, register
@@ -36,14 +36,19 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
         f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    yield browser
+    browser.close()
 
 
 def authorization(base: str, callback: str, client_id: str | None = None) -> tuple[str, str, str]:
@@ -145,3 +150,51 @@ def test_no_other_site_can_frame_the_consent_page(chromium: Browser, signin: Loc
     page.close()
     host.stop()
     assert requests.get(url, timeout=10).status_code == 200  # the page itself is fine, just not framed
+
+
+def test_a_backslash_redirect_uri_cannot_send_a_code_to_another_host(
+    playwright: Playwright, signin: LocalServer, fake: FakeGitHub
+):
+    """The reported theft, as Chromium follows it. A person approved an app whose redirect is
+    http://127.0.0.1:<port>/callback once. A stranger sends them a link to /authorize with the
+    same client_id (a public value), their own PKCE challenge and the redirect URI
+    `http://attacker.example\\@127.0.0.1:<port>/callback`, which is host 127.0.0.1 to Python and
+    host attacker.example to a browser. Before the fix the browser signed in silently and landed
+    on the attacker's host with the code; now it stops at the refusal page, and the attacker's
+    host (attacker.example, mapped to a server on loopback) never hears from it."""
+    attacker = MetadataHost()
+    attacker_port = attacker.url.rsplit(":", 1)[1]
+    mapped = f"--host-resolver-rules=MAP attacker.example 127.0.0.1:{attacker_port}"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*FLAGS, mapped])
+    try:
+        context = browser.new_context()
+        port = free_port()
+        callback = f"http://127.0.0.1:{port}/callback"
+        url, client_id, _ = authorization(signin.base, callback)
+        page = context.new_page()
+        page.goto(url)
+        assert query(landed(page, callback, lambda: page.get_by_role("button", name="Allow").click()))["code"]
+
+        # The mapping works: this browser reaches "attacker.example" on loopback.
+        probe = context.new_page()
+        probe.goto("http://attacker.example/probe")
+        pages = lambda: [path for path in attacker.seen if path != "/favicon.ico"]  # noqa: E731
+        assert pages() == ["/probe"]
+
+        _, stranger_challenge = pkce()
+        theft = authorize_url(
+            signin.base,
+            client_id,
+            stranger_challenge,
+            redirect_uri=f"http://attacker.example\\@127.0.0.1:{port}/callback",
+            state="stolen",
+        )
+        tab = context.new_page()
+        tab.goto(theft)
+        tab.wait_for_load_state()
+        assert tab.url.startswith(signin.base + "/authorize"), tab.url
+        assert "This app cannot sign in" in tab.inner_text("body") and "backslash" in tab.inner_text("body")
+        assert pages() == ["/probe"]  # no code, no visit
+    finally:
+        browser.close()
+        attacker.stop()

@@ -30,6 +30,8 @@ class FakeOAuth:
     apps: dict[str, str] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # token -> login
+    # login -> the account's numeric id, which stays with the account when its login changes
+    ids: dict[str, int] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,6 +87,19 @@ class FakeOAuth:
     def is_user_token(self, headers: dict[str, str]) -> bool:
         return headers.get("authorization", "").partition(" ")[2].startswith("gho_")
 
+    def id_of(self, login: str) -> int:
+        with self.lock:
+            return self.ids.setdefault(login, max(self.ids.values(), default=1000) + 1)
+
+    def rename(self, old: str, new: str) -> None:
+        """The account `old` takes the login `new`, as GitHub allows: its id and tokens go with it,
+        and `old` is free for anyone to claim (it gets a new id when someone does)."""
+        account = self.id_of(old)
+        with self.lock:
+            del self.ids[old]
+            self.ids[new] = account
+            self.tokens = {t: (new if who == old else who) for t, who in self.tokens.items()}
+
     def revoke(self, login: str | None = None) -> None:
         """The user revokes the app on github.com: every token of theirs (or all) stops working."""
         with self.lock:
@@ -98,7 +113,7 @@ class FakeOAuth:
         if login is None:
             return 401, BAD_CREDENTIALS
         if path == "/user":
-            return 200, {"login": login, "id": 1000 + len(login), "type": "User"}
+            return 200, {"login": login, "id": self.id_of(login), "type": "User"}
         if path.startswith("/user/memberships/orgs/"):
             org = path.rsplit("/", 1)[1]
             if login in self.orgs.get(org, set()):

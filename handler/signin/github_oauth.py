@@ -17,7 +17,12 @@ TIMEOUT_SECONDS = 8.0
 
 
 class SignInFailed(Exception):
-    """GitHub did not complete the sign-in; the message says what to do."""
+    """GitHub did not complete the sign-in, or gave no definite answer (unreachable, 5xx, 403,
+    429): worth trying again; the message says what happened."""
+
+
+class TokenRefused(SignInFailed):
+    """GitHub refused the person's token (401): they revoked this app. Definite: the grant ends."""
 
 
 def web_url(api_url: str) -> str:
@@ -90,13 +95,25 @@ def _get(client: GitHubClient, path: str, token: str) -> tuple[int, object]:
 
 
 def user(client: GitHubClient, token: str) -> tuple[str, int]:
-    """(login, id) of the token's user."""
+    """(login, id) of the token's user: the id is what stays theirs when a login changes hands."""
     status, answer = _get(client, "/user", token)
+    user_id = answer.get("id") if isinstance(answer, dict) else None
     if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("login"), str):
         raise SignInFailed(f"GitHub did not say who signed in (HTTP {status})")
-    return answer["login"], int(answer.get("id") or 0)
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
+        raise SignInFailed("GitHub did not say which account signed in (no numeric id)")
+    return answer["login"], user_id
 
 
 def active_member(client: GitHubClient, token: str, org: str) -> bool:
+    """Whether the token's user is an active member of `org`. Only GitHub's definite answers decide
+    (200: the membership, 404: none); 401 is TokenRefused; anything else (a 5xx, a 403 or 429 rate
+    limit, no answer) is SignInFailed, never "not a member"."""
     status, answer = _get(client, f"/user/memberships/orgs/{quote(org, safe='')}", token)
-    return status == 200 and isinstance(answer, dict) and answer.get("state") == "active"
+    if status == 200 and isinstance(answer, dict):
+        return answer.get("state") == "active"
+    if status == 404:
+        return False
+    if status == 401:
+        raise TokenRefused("GitHub no longer accepts your sign-in; sign in again")
+    raise SignInFailed(f"GitHub answered HTTP {status} when asked about membership of {org}")

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 from proxy import response
 
 from signin import github_oauth, pages
-from signin.clients import ClientError, MetadataCache, checked_metadata, is_metadata_url, redirect_matches
+from signin.clients import ClientError, MetadataCache, checked_metadata, is_metadata_url, matching_redirect
 from signin.store import ACCESS_PREFIX, REFRESH_PREFIX, SCOPE, StoreError, hashed, token_hash
 
 TYPE_CHECKING = False
@@ -47,7 +47,12 @@ SERVICE_NAME = "GitHub Search"
 CALLBACK_PATH = "/oauth/callback"
 CONSENT_PATH = "/oauth/consent"
 PKCE = re.compile(r"[A-Za-z0-9._~-]{43,128}\Z")
+BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{32}\Z")  # secrets.token_urlsafe(24)
+CANNOT_SIGN_IN = "This app cannot sign in"
 MAX_FORM_BYTES = 16 * 1024
+MAX_REGISTRATION_BYTES = 32 * 1024  # ten redirect URIs of 2,000 characters and the rest
+REGISTRATION_TTL = 86_400  # a registration that completes no sign-in within a day is deleted
+UNUSED = "unused"  # a registered client's mark until its first sign-in completes
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -109,6 +114,13 @@ def with_params(uri: str, params: Mapping[str, str]) -> str:
     return f"{uri}{'&' if urlsplit(uri).query else '?'}{urlencode(params)}"
 
 
+def browser_id(headers: Mapping[str, str]) -> str | None:
+    """The browser's sign-in cookie, if it is one this server could have set (it is sent back in
+    Set-Cookie, so nothing else a request carries may be)."""
+    value = cookies(headers).get(BROWSER_COOKIE, "")
+    return value if BROWSER_ID.match(value) else None
+
+
 def cookies(headers: Mapping[str, str]) -> dict[str, str]:
     jar: dict[str, str] = {}
     for part in headers.get("cookie", "").split(";"):
@@ -122,11 +134,12 @@ def form(body: str | None) -> dict[str, str]:
     """A urlencoded body; a name sent twice is refused as ambiguous (RFC 6749 section 3.1)."""
     if body is None or len(body) > MAX_FORM_BYTES:
         return {}
-    pairs = parse_qsl(body, keep_blank_values=True)
-    names = [name for name, _ in pairs]
-    if len(names) != len(set(names)):
-        raise ValueError(f"{next(n for n in names if names.count(n) > 1)} is sent more than once")
-    return dict(pairs)
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl(body, keep_blank_values=True):
+        if name in fields:
+            raise ValueError(f"{name} is sent more than once")
+        fields[name] = value
+    return fields
 
 
 class AuthorizationServer:
@@ -190,9 +203,15 @@ class AuthorizationServer:
         return self.store.get(f"client#{client_id}")
 
     def register(self, body: str | None) -> Response:
+        """RFC 7591. Open to anyone, so bounded: a small body, short lists, and a registration that
+        never completes a sign-in expires after REGISTRATION_TTL (one that does is kept)."""
+        if body is not None and len(body) > MAX_REGISTRATION_BYTES:
+            return oauth_error(
+                400, "invalid_client_metadata", f"the body must be at most {MAX_REGISTRATION_BYTES} bytes"
+            )
         try:
             payload = json.loads(body or "")
-        except ValueError:
+        except (ValueError, RecursionError):
             return oauth_error(400, "invalid_client_metadata", "the body must be a JSON object")
         try:
             client = checked_metadata(payload, confidential_allowed=True)
@@ -203,13 +222,20 @@ class AuthorizationServer:
         if client["token_endpoint_auth_method"] != "none":  # noqa: S105 - a method's name, not a secret
             secret = secrets.token_urlsafe(32)
             client["secret_hash"] = hashed(secret)
+        now = int(self.clock())
         client["client_id"] = client_id
-        client["client_id_issued_at"] = int(self.clock())
-        self.store.put(f"client#{client_id}", client, 0)
+        client["client_id_issued_at"] = now
+        self.store.put(f"client#{client_id}", {**client, UNUSED: True}, now + REGISTRATION_TTL)
         answer = {k: v for k, v in client.items() if k != "secret_hash"}
         if secret is not None:
             answer |= {"client_secret": secret, "client_secret_expires_at": 0}
         return json_answer(201, answer)
+
+    def _keep(self, client: Mapping[str, Any]) -> None:
+        """A registered client has completed a sign-in: it no longer expires."""
+        if client.get(UNUSED):
+            kept = {k: v for k, v in client.items() if k != UNUSED}
+            self.store.put(f"client#{client['client_id']}", kept, 0, new=False)
 
     def _authenticated_client(
         self, fields: dict[str, str], headers: Mapping[str, str]
@@ -251,19 +277,31 @@ class AuthorizationServer:
         try:
             client = self.client(client_id)
         except ClientError as exc:
-            return refused(400, "This app cannot sign in", exc.message)
+            return refused(400, CANNOT_SIGN_IN, exc.message)
         if client is None:
-            return refused(400, "This app cannot sign in", "Its client_id is unknown here; it must register again.")
-        redirect_uri = params.get("redirect_uri")
-        given = redirect_uri is not None
-        if redirect_uri is None and len(client["redirect_uris"]) == 1:
-            redirect_uri = client["redirect_uris"][0]
-        if redirect_uri is None or not redirect_matches(client["redirect_uris"], redirect_uri):
+            return refused(400, CANNOT_SIGN_IN, "Its client_id is unknown here; it must register again.")
+        given = params.get("redirect_uri")
+        if given is None:
+            if len(client["redirect_uris"]) != 1:
+                return refused(400, CANNOT_SIGN_IN, "It registered several redirect URIs and named none of them.")
+            redirect_uri: str | None = client["redirect_uris"][0]
+        else:
+            try:
+                redirect_uri = matching_redirect(client["redirect_uris"], given)
+            except ClientError as exc:
+                return refused(400, CANNOT_SIGN_IN, f"Its redirect_uri cannot be used: {exc.message}.")
+        if redirect_uri is None:
             # Never redirect to an unregistered URI: that is how codes are stolen.
-            return refused(400, "This app cannot sign in", "Its redirect_uri is not one it registered.")
+            return refused(400, CANNOT_SIGN_IN, "Its redirect_uri is not one it registered.")
         state = params.get("state")
+        browser = browser_id(headers)
+        approved = browser is not None and self.store.get(self._consent_key(browser, client_id)) is not None
 
         def back(code: str, description: str) -> Response:
+            if not approved:
+                # Registration is open: an error sent at once to a client this browser never approved
+                # would be an open redirect to whatever URI a stranger registered (RFC 9700 4.11.2).
+                return refused(400, CANNOT_SIGN_IN, f"{description} ({code}).")
             asked = {"redirect_uri": redirect_uri, "state": state}
             return self._back_to_client(asked, {"error": code, "error_description": description})
 
@@ -277,13 +315,12 @@ class AuthorizationServer:
         scope = params.get("scope", "").split() or [SCOPE]
         if set(scope) - {SCOPE}:
             return back("invalid_scope", f"the only scope is {SCOPE}")
-        jar = cookies(headers)
-        browser = jar.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
+        browser = browser or secrets.token_urlsafe(24)
         pending, csrf, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
         request = {
             "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "redirect_given": given,
+            "redirect_uri": redirect_uri,  # the registered one, written from its own parts
+            "redirect_given": given,  # what /token must be sent again (RFC 6749 section 4.1.3)
             "state": state,
             "challenge": params["code_challenge"],
             "resource": self.settings.resource,
@@ -296,7 +333,7 @@ class AuthorizationServer:
         cookie = {
             "Set-Cookie": f"{BROWSER_COOKIE}={browser}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={CONSENT_TTL}"
         }
-        if self.store.get(self._consent_key(browser, client_id)) is not None:
+        if approved:
             return redirect(self._to_github(pending, verifier), cookie)
         html = pages.consent(
             service=SERVICE_NAME,
@@ -327,8 +364,8 @@ class AuthorizationServer:
     def _pending(self, pending: str, headers: Mapping[str, str]) -> dict[str, Any] | None:
         """The pending request, if this browser started it."""
         request = self.store.get(token_hash("pending", pending)) if pending else None
-        browser = cookies(headers).get(BROWSER_COOKIE, "")
-        if request is None or not browser or not hmac.compare_digest(hashed(browser), request["browser"]):
+        browser = browser_id(headers)
+        if request is None or browser is None or not hmac.compare_digest(hashed(browser), request["browser"]):
             return None
         return request
 
@@ -349,7 +386,8 @@ class AuthorizationServer:
         if fields.get("decision") != "approve":
             self.store.delete(token_hash("pending", pending))
             return self._back_to_client(request, {"error": "access_denied", "error_description": "you declined"})
-        browser = cookies(headers)[BROWSER_COOKIE]
+        browser = browser_id(headers)
+        assert browser is not None  # _pending found this browser's request
         self.store.put(self._consent_key(browser, request["client_id"]), {}, int(self.clock()) + CONSENT_TTL, new=False)
         return redirect(self._to_github(pending, request["verifier"]))
 
@@ -391,7 +429,7 @@ class AuthorizationServer:
                 verifier=request["verifier"],
             )
             login, user_id = github_oauth.user(self.github, github_token)
-            allowed = self._allowed(login, github_token)
+            allowed = self._allowed(login, user_id, github_token)
         except github_oauth.SignInFailed as exc:
             return refused(502, "GitHub did not finish the sign-in", str(exc))
         if not allowed:
@@ -425,13 +463,33 @@ class AuthorizationServer:
         )
         return self._back_to_client(request, {"code": code})
 
-    def _allowed(self, login: str, github_token: str) -> bool:
+    def _allowed(self, login: str, user_id: int, github_token: str) -> bool:
+        """Whether the owner lets this GitHub account in: a named user (by the account's id, which a
+        login does not keep when it changes hands), or an active member of a named organization.
+        SignInFailed when GitHub gives no definite answer."""
         s = self.settings
         if not s.allowed_users and not s.allowed_orgs:
             return True
-        if login.lower() in s.allowed_users:
+        if self._allowed_user(login, user_id):
             return True
         return any(github_oauth.active_member(self.github, github_token, org) for org in s.allowed_orgs)
+
+    def _allowed_user(self, login: str, user_id: int) -> bool:
+        """An allowed login is bound to the account that first signs in with it (GitHub says which
+        account holds a login at that moment); from then on only that account passes, under that
+        login or a new one. The bindings are kept in the store, so a cold instance finds them."""
+        if user_id <= 0:
+            return False
+        name = login.lower()
+        if name in self.settings.allowed_users and self._bound(name) is None:
+            # The first account seen with this login: at a sign-in, or in a grant older than bindings.
+            self.store.put(f"allowed-user#{name}", {"login": login, "id": user_id}, 0)
+        # The login itself first; then the others, for a person who renamed since their binding.
+        names = sorted(self.settings.allowed_users, key=lambda n: n != name)
+        return any((bound := self._bound(n)) is not None and bound["id"] == user_id for n in names)
+
+    def _bound(self, name: str) -> dict[str, Any] | None:
+        return self.store.get(f"allowed-user#{name}")
 
     # ---- the client's part -----------------------------------------------------------------
 
@@ -484,38 +542,66 @@ class AuthorizationServer:
         if item is None:
             assert refused is not None
             return refused
-        redirect_uri = fields.get("redirect_uri")
-        if (redirect_uri is not None or item["redirect_given"]) and redirect_uri != item["redirect_uri"]:
+        redirect_uri, given = fields.get("redirect_uri"), item["redirect_given"]
+        if isinstance(given, bool):  # a code issued before the given URI was kept as it was sent
+            given = item["redirect_uri"] if given else None
+        if (redirect_uri is not None or given is not None) and redirect_uri != (given or item["redirect_uri"]):
             return oauth_error(400, "invalid_grant", "redirect_uri differs from the authorization request's")
         verifier = fields.get("code_verifier", "")
         if not PKCE.match(verifier) or not hmac.compare_digest(s256(verifier), item["challenge"]):
             return oauth_error(400, "invalid_grant", "the code_verifier does not match the code_challenge")
-        return self._issue(item["grant"], client["client_id"], item["scope"])
+        issued = self._issue(item["grant"], client["client_id"], item["scope"])
+        if issued["statusCode"] == 200:
+            self._keep(client)
+        return issued
 
     def _refresh(self, client: Mapping[str, Any], fields: Mapping[str, str]) -> Response:
-        item, refused = self._use_once("refresh", fields.get("refresh_token", ""), client, "refresh token")
+        """Everything that can fail for a while (GitHub, the store) is done before the refresh token
+        is used up: a client that retries after a 503 still holds a good refresh token, and only a
+        true second use of one token revokes the grant."""
+        token = fields.get("refresh_token", "")
+        key = token_hash("refresh", token) if token else ""
+        item = self.store.get(key) if key else None
         if item is None:
-            assert refused is not None
-            return refused
+            return oauth_error(400, "invalid_grant", "the refresh token is unknown or expired")
+        if item["client_id"] != client["client_id"]:
+            return oauth_error(400, "invalid_grant", "the refresh token was issued to another client")
         if set(fields.get("scope", item["scope"]).split()) - {SCOPE}:
             return oauth_error(400, "invalid_scope", f"the only scope is {SCOPE}")
-        return self._issue(item["grant"], client["client_id"], item["scope"], recheck=True)
-
-    def _issue(self, grant: str, client_id: str, scope: str, *, recheck: bool = False) -> Response:
-        """Tokens under `grant`; with `recheck` (a refresh), only for someone the owner still allows."""
+        grant = item["grant"]
         record = self.store.get(f"grant#{grant}")
         if record is None:
             return oauth_error(400, "invalid_grant", "the sign-in was revoked; sign in again")
         try:
-            still_allowed = not recheck or self._allowed(record["login"], record["github_token"])
+            still_allowed = self._allowed(record["login"], int(record.get("user_id") or 0), record["github_token"])
+        except github_oauth.TokenRefused as exc:
+            self.end_grant(grant)
+            return oauth_error(400, "invalid_grant", str(exc))
         except github_oauth.SignInFailed as exc:
-            return oauth_error(503, "temporarily_unavailable", f"GitHub could not be asked: {exc}")
+            unavailable = f"GitHub could not be asked ({exc}); retry with the same refresh token"
+            return oauth_error(503, "temporarily_unavailable", unavailable, {"Retry-After": "30"})
         if not still_allowed:
             # Someone taken off an allow-list keeps access for an hour at most, not a grant's 30 days.
             self.end_grant(grant)
             return oauth_error(400, "invalid_grant", f"{record['login']} may no longer use this service")
+        tokens = self._tokens(grant, record, client["client_id"], item["scope"])
+        _, first = self.store.claim(key)  # the refresh token is used up last: the one write that decides
+        if not first:
+            self.end_grant(grant)
+            return oauth_error(400, "invalid_grant", "the refresh token was already used; the sign-in is revoked")
+        return json_answer(200, tokens)
+
+    def _issue(self, grant: str, client_id: str, scope: str) -> Response:
+        """Tokens under `grant`, for a code just redeemed."""
+        record = self.store.get(f"grant#{grant}")
+        if record is None:
+            return oauth_error(400, "invalid_grant", "the sign-in was revoked; sign in again")
+        return json_answer(200, self._tokens(grant, record, client_id, scope))
+
+    def _tokens(self, grant: str, record: Mapping[str, Any], client_id: str, scope: str) -> dict[str, Any]:
+        """A new access token and refresh token under `grant` (stored as hashes), the grant renewed."""
         now = int(self.clock())
-        self.store.put(f"grant#{grant}", record, now + REFRESH_TTL, new=False)
+        self.store.put(f"grant#{grant}", dict(record), now + REFRESH_TTL, new=False)
         access, refresh = ACCESS_PREFIX + secrets.token_urlsafe(32), REFRESH_PREFIX + secrets.token_urlsafe(32)
         claims = {"grant": grant, "client_id": client_id, "scope": scope, "resource": self.settings.resource}
         self.store.put(
@@ -524,16 +610,13 @@ class AuthorizationServer:
             now + ACCESS_TTL,
         )
         self.store.put(token_hash("refresh", refresh), claims, now + REFRESH_TTL)
-        return json_answer(
-            200,
-            {
-                "access_token": access,
-                "token_type": "Bearer",
-                "expires_in": ACCESS_TTL,
-                "refresh_token": refresh,
-                "scope": scope,
-            },
-        )
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TTL,
+            "refresh_token": refresh,
+            "scope": scope,
+        }
 
     def revoke(self, body: str | None, headers: Mapping[str, str]) -> Response:
         """RFC 7009: either token ends the whole grant; an unknown token is not an error."""
