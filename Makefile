@@ -60,18 +60,23 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 
 ## Serve the plugin locally (same files, same handler) at http://127.0.0.1:$(PORT).
 ## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline);
-## AUTH=1 puts sign-in with GitHub in front of /mcp and /api (with FAKE=1, the fake GitHub signs you in).
+## AUTH=1 puts sign-in with GitHub in front of /mcp and /api (with FAKE=1, the fake GitHub signs you in);
+## LIKE_AWS=1 sends headers as a deployed stack does (API Gateway's renaming, the edge function's repair).
 dev: install
-	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth)
+	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) \
+	  $(if $(LIKE_AWS),--like-aws$(if $(filter unrepaired,$(LIKE_AWS)),=unrepaired))
 
 ## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url) [TOKEN=<access token>]
 smoke: install
+	@$(if $(and $(filter command line,$(origin TOKEN)),$(if $(TOKEN),,empty)),\
+	  echo "smoke test not run: TOKEN= is empty (make token could not get one; its reason is above)" >&2; exit 2)
 	@echo "$(BIN)/python -m tools.smoke $(URL)"
 	@SMOKE_TOKEN="$(TOKEN)" $(BIN)/python -m tools.smoke $(URL)
 
 ## With sign-in on: sign in as a client would and print an access token: make token URL=$$(pulumi stack output url)
+## (FAKE=1: a local server with the fake GitHub; the consent page is approved for you, no browser)
 token: install
-	@$(BIN)/python -m tools.get_token $(URL)
+	@$(BIN)/python -m tools.get_token $(URL) $(if $(FAKE),--fake-github)
 
 ## Benchmarks as ratios against floors measured in the same run; writes bench/results.json.
 bench: install

@@ -4,6 +4,7 @@ import pulumi
 
 from infra.cdn import Cdn
 from infra.domain import Domain
+from infra.edge_challenge import EdgeChallenge
 from infra.firewall import Firewall
 from infra.monitoring import Monitoring
 from infra.preflight import preflight
@@ -65,6 +66,8 @@ firewall = (
     if settings.waf_enabled
     else None
 )
+# API Gateway renames WWW-Authenticate: with sign-in, an edge function puts it back.
+challenge = EdgeChallenge("edge-challenge") if settings.sign_in else None
 cdn = Cdn(
     "cdn",
     bucket_regional_domain_name=site.bucket.bucket_regional_domain_name,
@@ -79,6 +82,7 @@ cdn = Cdn(
     access_logs=settings.access_logs,
     log_retention_days=settings.log_retention_days,
     sign_in=settings.sign_in,
+    challenge_arn=challenge.qualified_arn if challenge else None,
 )
 if domain:
     domain.point_at(cdn.distribution)

@@ -263,6 +263,41 @@ def offline_synth(runs: int) -> dict[str, Any]:
     return {**versus(runs, "synth", synth_cmd, floor_cmd, cwd=ROOT), "reference": "cdk synth 6.1 s"}
 
 
+def form_figures(runs: int) -> dict[str, Any]:
+    """Sign-in's form reading against the standard library's parse of the same body: an 11.5 KB
+    body of distinct names with the one repeat last, the case a quadratic check was slowest on."""
+    from urllib.parse import parse_qsl
+
+    from signin.server import form
+
+    body = "&".join(f"f{n}=v" for n in range(1580)) + "&f1579=again"
+    assert 11_000 < len(body) < 12_500
+
+    def refused() -> None:
+        try:
+            form(body)
+        except ValueError:
+            return
+        raise AssertionError("the repeated name was not found")
+
+    def timed(fn: Callable[[], object]) -> float:
+        started = time.perf_counter()
+        for _ in range(runs):
+            fn()
+        return (time.perf_counter() - started) * 1000 / runs
+
+    floor = timed(lambda: parse_qsl(body, keep_blank_values=True))
+    measured = timed(refused)
+    return {
+        "runs": runs,
+        "body_bytes": len(body),
+        "form_ms": round(measured, 3),
+        "floor_ms": round(floor, 3),
+        "ratio": round(measured / floor, 2),
+        "target": "<= 1.5 (linear: parse_qsl plus one pass)",
+    }
+
+
 def table(results: dict[str, Any]) -> str:
     c, w, e, a, s = (results[k] for k in ("cold_init", "warm_overhead", "upstream_economy", "archive", "offline_synth"))
     cm, wm = results["cold_init_mcp"], results["warm_overhead_mcp"]
@@ -310,6 +345,15 @@ def table(results: dict[str, Any]) -> str:
         ),
         ("offline synth (prod)", f"{s['synth_ms']} ms vs floor {s['floor_ms']} ms", f"{s['ratio']}x", s["reference"]),
     ]
+    f = results["sign_in_form"]
+    rows.append(
+        (
+            f"sign-in form, {f['body_bytes']} bytes, repeat last",
+            f"{f['form_ms']} ms vs floor {f['floor_ms']} ms (parse_qsl)",
+            f"{f['ratio']}x",
+            f["target"],
+        )
+    )
     z = results["answer_sizes"]
     t = z["tools_list"]
     rows.append(("tools/list", f"{t['bytes']} bytes (~{t['tokens_estimate']} tokens)", "", f"<= {t['budget_bytes']}"))
@@ -348,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
             "answer_sizes": answer_sizes(),
             "archive": archive_figures(workdir),
             "offline_synth": offline_synth(synth_runs),
+            "sign_in_form": form_figures(3 if args.tiny else 200),
         }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

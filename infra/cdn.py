@@ -44,8 +44,11 @@ class Cdn(pulumi.ComponentResource):
         access_logs: bool = False,
         log_retention_days: int = 14,
         sign_in: bool = False,
+        challenge_arn: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`challenge_arn`: with sign-in, the numbered version of the Lambda@Edge function that puts
+        WWW-Authenticate back on the answers of the behaviors that may carry one."""
         super().__init__("github-search:cdn:Cdn", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -88,7 +91,9 @@ class Cdn(pulumi.ComponentResource):
                 },
                 "content_type_options": {"override": True},
                 "frame_options": {"frame_option": "DENY", "override": True},
-                "referrer_policy": {"referrer_policy": "strict-origin-when-cross-origin", "override": True},
+                # Not over one the origin sets: the consent page needs same-origin, or a browser's
+                # form POST carries no Origin its check can read.
+                "referrer_policy": {"referrer_policy": "strict-origin-when-cross-origin", "override": False},
                 "content_security_policy": {
                     "content_security_policy": CONTENT_SECURITY_POLICY,
                     "override": False,
@@ -111,7 +116,8 @@ class Cdn(pulumi.ComponentResource):
         [default] = [b for b in served if b.path_pattern is None]
         ordered = [b for b in served if b.path_pattern is not None]
         cache_behaviors: list[Any] = [
-            cache_behavior(b, api_cache.id, security_headers.id, viewer_host) for b in (default, *ordered)
+            cache_behavior(b, api_cache.id, security_headers.id, viewer_host, challenge_arn)
+            for b in (default, *ordered)
         ]
         self.distribution = aws.cloudfront.Distribution(
             f"{name}-distribution",
@@ -212,6 +218,7 @@ def cache_behavior(
     api_cache_id: pulumi.Input[str],
     headers_id: pulumi.Input[str],
     viewer_host_arn: pulumi.Input[str] | None = None,
+    challenge_arn: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """One `Behavior` as the distribution's arguments."""
     args: dict[str, Any] = {
@@ -229,6 +236,10 @@ def cache_behavior(
         args["origin_request_policy_id"] = behavior.origin_request_policy
     if behavior.viewer_host and viewer_host_arn is not None:
         args["function_associations"] = [{"event_type": "viewer-request", "function_arn": viewer_host_arn}]
+    if behavior.restores_challenge and challenge_arn is not None:
+        args["lambda_function_associations"] = [
+            {"event_type": "origin-response", "lambda_arn": challenge_arn, "include_body": False}
+        ]
     return args
 
 

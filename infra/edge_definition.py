@@ -33,6 +33,9 @@ class Behavior:
     origin_request_policy: str | None = None
     # Sign-in: the viewer's Host reaches the function as X-Viewer-Host (the issuer's host name).
     viewer_host: bool = False
+    # Sign-in: its answers may carry a challenge, which the origin-response function restores
+    # (API Gateway renames WWW-Authenticate; infra/edge_challenge.py).
+    restores_challenge: bool = False
 
     @property
     def compress(self) -> bool:
@@ -65,6 +68,11 @@ SIGN_IN_PATHS = (
 )
 
 
+# With sign-in, the paths whose answers can be a 401 or 403 with WWW-Authenticate: the protected
+# resource (the API, /mcp), and the token and revocation endpoints (a client's Basic credentials).
+CHALLENGING = ("api/*", "/mcp", "/token", "/revoke")
+
+
 def _signed_in(behavior: Behavior) -> Behavior:
     """An API behavior with sign-in: uncached, with Authorization forwarded, the viewer's host told.
 
@@ -81,13 +89,17 @@ def _signed_in(behavior: Behavior) -> Behavior:
         CACHING_DISABLED_POLICY_ID,
         ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
         viewer_host=True,
+        restores_challenge=behavior.path_pattern in CHALLENGING,
     )
 
 
 def behaviors(sign_in: bool) -> tuple[Behavior, ...]:
     if not sign_in:
         return BEHAVIORS
-    added = tuple(Behavior(path, API_ORIGIN_ID, ALL_METHODS, CACHING_DISABLED_POLICY_ID) for path in SIGN_IN_PATHS)
+    added = tuple(
+        Behavior(path, API_ORIGIN_ID, ALL_METHODS, CACHING_DISABLED_POLICY_ID, restores_challenge=path in CHALLENGING)
+        for path in SIGN_IN_PATHS
+    )
     return tuple(_signed_in(b) for b in BEHAVIORS + added)
 
 

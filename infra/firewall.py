@@ -3,9 +3,11 @@ groups that fit a public read-only API, every refusal in the API's JSON error sh
 
 A web ACL for CloudFront lives in us-east-1, whatever the stack's region.
 
-Searching GitHub for `web.config`, `../`, `http://169.254.169.254` or `${jndi` is legitimate, so
-the managed rules that inspect query strings and bodies only count on the API's paths (/api/*
-and /mcp); elsewhere (the static files) a rule after the groups blocks on their labels.
+Searching GitHub for `web.config`, `../`, `http://169.254.169.254` or `${jndi` is legitimate, and
+so is a sign-in whose redirect URI is `http://127.0.0.1:33418/callback`, so the managed rules
+that inspect query strings and bodies only count on the API's paths (/api/* and /mcp) and, with
+sign-in, its endpoints; elsewhere (the static files) a rule after the groups blocks on their
+labels.
 """
 
 from __future__ import annotations
@@ -153,32 +155,53 @@ IS_MCP: Statement = {
         "text_transformations": [{"priority": 0, "type": "NONE"}],
     }
 }
-IS_API: Statement = {
-    "regex_match_statement": {
-        "field_to_match": {"uri_path": {}},
-        "regex_string": "^/(api/|mcp$)",
-        "text_transformations": [{"priority": 0, "type": "NONE"}],
+
+
+def _path_matches(regex: str) -> Statement:
+    return {
+        "regex_match_statement": {
+            "field_to_match": {"uri_path": {}},
+            "regex_string": regex,
+            "text_transformations": [{"priority": 0, "type": "NONE"}],
+        }
     }
-}
 
 
-# With sign-in: a request bearing one of the stack's access tokens (handler/signin/server.py).
+# Where requests legitimately carry URLs, paths and code in their query strings and bodies: the
+# API, and with sign-in its endpoints (redirect URIs are URLs, loopback ones IPv4 URLs, which the
+# core rule set's RFI rules take for an attack).
+IS_API = _path_matches("^/(api/|mcp$)")
+IS_API_OR_SIGN_IN = _path_matches(
+    "^/(api/|mcp$|authorize$|token$|register$|revoke$|oauth/|\\.well-known/(oauth-|openid-configuration$))"
+)
+# With sign-in, what hosted assistants send from a few shared egress addresses without a token:
+# the 401 probe of /mcp, discovery, and /token (codes and refreshes, for all their users).
+IS_SHARED = _path_matches("^/(mcp|token|\\.well-known/.+)$")
+
+# With sign-in: a request bearing one of the stack's access tokens (handler/signin/server.py). The
+# function takes the scheme in any case (RFC 9110: case-insensitive), so WAF lowercases first.
+LOWERCASE = [{"priority": 0, "type": "LOWERCASE"}]
 HAS_BEARER: Statement = {
     "byte_match_statement": {
         "field_to_match": {"single_header": {"name": "authorization"}},
         "positional_constraint": "STARTS_WITH",
-        "search_string": "Bearer gsa_",
-        "text_transformations": [{"priority": 0, "type": "NONE"}],
+        "search_string": "bearer gsa_",
+        "text_transformations": LOWERCASE,
     }
 }
-# Each signed-in user's requests, counted apart: the key is the bearer token itself.
-BY_TOKEN = [{"header": {"name": "authorization", "text_transformations": [{"priority": 0, "type": "NONE"}]}}]
+# Each signed-in user's requests, counted apart: the key is the bearer token itself (lowercased,
+# so that "Bearer x" and "bearer x" are one bucket).
+BY_TOKEN = [{"header": {"name": "authorization", "text_transformations": LOWERCASE}}]
 # A bearer token is free to make up: one address's requests with any are capped at this many users' worth.
 TOKENS_PER_IP = 10
 
 
 def _not(statement: Statement) -> Statement:
     return {"not_statement": {"statement": statement}}
+
+
+def _and(*statements: Statement) -> Statement:
+    return {"and_statement": {"statements": list(statements)}}
 
 
 def _rate_rule(
@@ -203,17 +226,21 @@ def _rate_rule(
 
 def rate_rules(rate_limit: int, mcp_rate_limit: int, sign_in: bool) -> list[dict[str, Any]]:
     """Without sign-in, per IP (/mcp apart: assistants share egress addresses). With sign-in, per
-    user on the paths a token opens (so one assistant's users are not one bucket), per IP for
-    requests without a token, and a ceiling per IP on requests with any token."""
+    user on the paths a token opens (so one assistant's users are not one bucket); without a token,
+    per IP, with the larger limit where hosted assistants call from shared addresses (the /mcp
+    probe, discovery, /token) and the smaller one elsewhere (the static files, /register,
+    /authorize and the consent page: a person's browser, or a stranger registering clients); and
+    a ceiling per IP on requests with any token."""
     if not sign_in:
         return [
             _rate_rule(RATE_RULES[0], 0, rate_limit, _not(IS_MCP)),
             _rate_rule(RATE_RULES[1], 1, mcp_rate_limit, IS_MCP),
         ]
     return [
-        _rate_rule(SIGNED_IN_RATE_RULES[0], 0, rate_limit, _not(HAS_BEARER)),
-        _rate_rule(SIGNED_IN_RATE_RULES[1], 1, mcp_rate_limit, HAS_BEARER, BY_TOKEN),
-        _rate_rule(SIGNED_IN_RATE_RULES[2], 2, mcp_rate_limit * TOKENS_PER_IP, HAS_BEARER),
+        _rate_rule(SIGNED_IN_RATE_RULES[0], 0, rate_limit, _and(_not(HAS_BEARER), _not(IS_SHARED))),
+        _rate_rule(SIGNED_IN_RATE_RULES[1], 1, mcp_rate_limit, _and(_not(HAS_BEARER), IS_SHARED)),
+        _rate_rule(SIGNED_IN_RATE_RULES[2], 2, mcp_rate_limit, HAS_BEARER, BY_TOKEN),
+        _rate_rule(SIGNED_IN_RATE_RULES[3], 3, mcp_rate_limit * TOKENS_PER_IP, HAS_BEARER),
     ]
 
 
@@ -266,7 +293,7 @@ def rules(rate_limit: int, mcp_rate_limit: int, sign_in: bool = False) -> list[a
                             ]
                         }
                     },
-                    _not(IS_API),
+                    _not(IS_API_OR_SIGN_IN if sign_in else IS_API),
                 ]
             }
         },
@@ -277,7 +304,12 @@ def rules(rate_limit: int, mcp_rate_limit: int, sign_in: bool = False) -> list[a
 
 
 RATE_RULES = ("rate-limit-per-ip", "mcp-rate-limit-per-ip")
-SIGNED_IN_RATE_RULES = ("rate-limit-per-ip", "rate-limit-per-user", "signed-in-rate-limit-per-ip")
+SIGNED_IN_RATE_RULES = (
+    "rate-limit-per-ip",
+    "shared-rate-limit-per-ip",
+    "rate-limit-per-user",
+    "signed-in-rate-limit-per-ip",
+)
 
 
 class Firewall(pulumi.ComponentResource):

@@ -43,6 +43,10 @@ HANDLER_FILES = (
     "signin/store.py",
 )
 LAMBDA_HANDLER = "app.handler"
+# The Lambda@Edge function that puts WWW-Authenticate back on sign-in's challenges (edge/).
+EDGE_DIR = ROOT / "edge"
+EDGE_FILES = ("__init__.py", "challenge.py")
+EDGE_HANDLER = "challenge.handler"
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
@@ -57,8 +61,8 @@ def archive_bytes(source: Path = HANDLER_DIR, files: tuple[str, ...] = HANDLER_F
     unlisted = sorted(name for p in source.rglob("*.py") if (name := p.relative_to(source).as_posix()) not in files)
     if unlisted:
         raise ValueError(
-            f"handler/ has modules missing from HANDLER_FILES in {__name__}: {', '.join(unlisted)}; "
-            "add them there (or move them out of handler/) so the archive is complete"
+            f"{source.name}/ has modules missing from its list in {__name__}: {', '.join(unlisted)}; "
+            f"add them there (or move them out of {source.name}/) so the archive is complete"
         )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -71,8 +75,10 @@ def archive_bytes(source: Path = HANDLER_DIR, files: tuple[str, ...] = HANDLER_F
     return buffer.getvalue()
 
 
-def build_archive(dest: Path = BUILD_DIR / "function.zip", source: Path = HANDLER_DIR) -> Archive:
-    data = archive_bytes(source)
+def build_archive(
+    dest: Path = BUILD_DIR / "function.zip", source: Path = HANDLER_DIR, files: tuple[str, ...] = HANDLER_FILES
+) -> Archive:
+    data = archive_bytes(source, files)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not dest.exists() or dest.read_bytes() != data:
         dest.write_bytes(data)

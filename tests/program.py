@@ -61,13 +61,14 @@ class Graph:
     def all(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
 
-    def one(self, typ: str) -> dict[str, Any]:
-        found = self.all(typ)
+    def one(self, typ: str, name: str | None = None) -> dict[str, Any]:
+        """The one resource of `typ` (named `name`, where the graph holds several)."""
+        found = [r for r in self.all(typ) if name is None or r["name"] == name]
         assert len(found) == 1, f"expected one {typ}, found {[r['name'] for r in found]}"
         return found[0]
 
-    def inputs(self, typ: str) -> dict[str, Any]:
-        return unwrap(self.one(typ)["inputs"])
+    def inputs(self, typ: str, name: str | None = None) -> dict[str, Any]:
+        return unwrap(self.one(typ, name)["inputs"])
 
     @property
     def outputs(self) -> dict[str, Any]:

@@ -25,11 +25,12 @@ CALLBACK = "http://127.0.0.1:9/callback"
 CLIENT_ORIGIN = "https://client.example"  # a CIMD client's host, served from loopback in the tests
 
 
-def signin_server(fake: FakeGitHub, metadata_url: str, **env: str) -> LocalServer:
+def signin_server(fake: FakeGitHub, metadata_url: str, extra_flags: tuple[str, ...] = (), **env: str) -> LocalServer:
     return LocalServer(
         fake.url,
         None,
         "--auth",
+        *extra_flags,
         env={
             "GITHUB_TOKEN": TOKEN,
             "GITHUB_OAUTH_CLIENT_ID": APP_ID,

@@ -37,6 +37,7 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     assert results["archive"]["identical_hashes"] is True
     assert results["cold_init"]["ratio"] > 0 and results["offline_synth"]["ratio"] > 0
     assert "| cold init (median) |" in done.stdout
+    assert results["sign_in_form"]["body_bytes"] > 11_000 and results["sign_in_form"]["ratio"] > 0
     # Sizes are correctness, not speed: what a model's context pays for the tool list and each answer.
     sizes = results["answer_sizes"]
     assert sizes["tools_list"]["bytes"] <= sizes["tools_list"]["budget_bytes"] == 12 * 1024

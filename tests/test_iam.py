@@ -41,6 +41,7 @@ REQUIRED: dict[str, list[str]] = {
         "lambda:UpdateFunctionCode",
         "lambda:UpdateFunctionConfiguration",
         "lambda:DeleteFunction",
+        "lambda:PublishVersion",  # the edge function's numbered versions (publish)
         "iam:PassRole",
     ],
     "aws:lambda/permission:Permission": ["lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission"],
@@ -237,6 +238,7 @@ def test_deploy_role_is_scoped_to_the_stacks_own_names():
     pass_roles = {s["Resource"][0]: s for s in statements(deploy) if "iam:PassRole" in s["Action"]}
     assert {role: s["Condition"] for role, s in pass_roles.items()} == {
         "arn:aws:iam::*:role/search-function-role-*": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        "arn:aws:iam::*:role/edge-challenge-role-*": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
         "arn:aws:iam::*:role/search-apigateway-logs-role-*": {
             "StringEquals": {"iam:PassedToService": "apigateway.amazonaws.com"}
         },
@@ -388,3 +390,21 @@ def test_the_deploy_role_subscribes_only_email_to_the_alarm_topics():
         if r["type"] == "aws:sns/topicSubscription:TopicSubscription"
     }
     assert protocols == {"email"}
+
+
+def test_the_deploy_role_can_put_the_edge_function_on_the_distribution():
+    """Associating a Lambda@Edge function takes, besides the distribution's update, lambda:GetFunction
+    and lambda:EnableReplication* on its numbered version and the replicator's service-linked role
+    (CloudFront Developer Guide, "Set up IAM permissions and roles for Lambda@Edge")."""
+    deploy = policy("deploy-role-policy.json")
+    outputs = recording("sign-in")["providerOutputs"]["edge-challenge-function"]
+    version = outputs["qualifiedArn"]
+    assert version.startswith("arn:aws:lambda:us-east-1:") and version.rsplit(":", 1)[1].isdigit()
+    assert grants(deploy, "lambda:EnableReplication", version) and grants(deploy, "lambda:GetFunction", version)
+    assert grants(deploy, "lambda:PublishVersion", outputs["arn"])
+    service_role = "arn:aws:iam::123456789012:role/aws-service-role"
+    replicator = f"{service_role}/replicator.lambda.amazonaws.com/AWSServiceRoleForLambdaReplicator"
+    [linked] = [s for s in statements(deploy) if "iam:CreateServiceLinkedRole" in s["Action"]]
+    assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": "replicator.lambda.amazonaws.com"}}
+    assert grants(deploy, "iam:CreateServiceLinkedRole", replicator)
+    assert not grants(deploy, "lambda:EnableReplication", "arn:aws:lambda:us-east-1:123456789012:function:other:1")

@@ -337,25 +337,42 @@ def test_the_mcp_limit_defaults_to_what_a_hosted_assistants_users_need():
     assert limits["rate-limit-per-ip"] == 300 and limits["mcp-rate-limit-per-ip"] == usage_plan // 2
 
 
-def waf_matches(statement: dict[str, Any], path: str, labels: set[str]) -> bool:
-    """WAF's evaluation of the statement forms the web ACL uses, for a request's path and labels."""
+def waf_matches(statement: dict[str, Any], path: str, labels: set[str], headers: dict[str, str] | None = None) -> bool:
+    """WAF's evaluation of the statement forms the web ACL uses, for a request's path, headers
+    (lower-case names) and labels."""
+    headers = headers or {}
     if "andStatement" in statement:
-        return all(waf_matches(s, path, labels) for s in statement["andStatement"]["statements"])
+        return all(waf_matches(s, path, labels, headers) for s in statement["andStatement"]["statements"])
     if "orStatement" in statement:
-        return any(waf_matches(s, path, labels) for s in statement["orStatement"]["statements"])
+        return any(waf_matches(s, path, labels, headers) for s in statement["orStatement"]["statements"])
     if "notStatement" in statement:
-        return not waf_matches(statement["notStatement"]["statement"], path, labels)
+        return not waf_matches(statement["notStatement"]["statement"], path, labels, headers)
     if "labelMatchStatement" in statement:
         assert statement["labelMatchStatement"]["scope"] == "LABEL"
         return statement["labelMatchStatement"]["key"] in labels
-    if "regexMatchStatement" in statement:
-        match = statement["regexMatchStatement"]
-        assert match["fieldToMatch"] == {"uriPath": {}}, "the evaluator knows the URI path only: teach it"
-        return re.search(match["regexString"], path) is not None
-    match = statement["byteMatchStatement"]
-    assert match["fieldToMatch"] == {"uriPath": {}}, "the evaluator knows the URI path only: teach it"
-    value = match["searchString"]
-    return {"EXACTLY": path == value, "STARTS_WITH": path.startswith(value)}[match["positionalConstraint"]]
+    kind = "regexMatchStatement" if "regexMatchStatement" in statement else "byteMatchStatement"
+    match = statement[kind]
+    value = _transformed(_field(match["fieldToMatch"], path, headers), match["textTransformations"])
+    if kind == "regexMatchStatement":
+        return re.search(match["regexString"], value) is not None
+    wanted = match["searchString"]
+    return {"EXACTLY": value == wanted, "STARTS_WITH": value.startswith(wanted)}[match["positionalConstraint"]]
+
+
+def _field(field: dict[str, Any], path: str, headers: dict[str, str]) -> str:
+    if field == {"uriPath": {}}:
+        return path
+    if "singleHeader" in field:
+        return headers.get(field["singleHeader"]["name"], "")
+    raise AssertionError(f"the evaluator knows the URI path and single headers only: teach it {field}")
+
+
+def _transformed(value: str, transformations: list[dict[str, Any]]) -> str:
+    for transformation in sorted(transformations, key=lambda t: t["priority"]):
+        kind = transformation["type"]
+        assert kind in ("NONE", "LOWERCASE"), f"teach the evaluator {kind}"
+        value = value.lower() if kind == "LOWERCASE" else value
+    return value
 
 
 # What a legitimate search may contain, and the managed rules (AWS's documentation of each rule)

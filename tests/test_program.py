@@ -21,6 +21,7 @@ ALL = list(CONFIGS)
 BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 FUNCTION = "aws:lambda/function:Function"
+SEARCH_FUNCTION = "search-function"  # with sign-in, the edge function is one too
 STAGE = "aws:apigateway/stage:Stage"
 GATEWAY_RESPONSE = "aws:apigateway/response:Response"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS's managed policy id
@@ -34,12 +35,14 @@ COMPONENTS = {
     "github-search:ops:Monitoring",
     "github-search:waf:Firewall",
     "github-search:auth:SignInTable",
+    "github-search:cdn:EdgeChallenge",
 }
 OPTIONAL_COMPONENTS = {
     "github-search:dns:Domain",
     "github-search:ops:Monitoring",
     "github-search:waf:Firewall",
     "github-search:auth:SignInTable",
+    "github-search:cdn:EdgeChallenge",
 }
 
 
@@ -234,7 +237,7 @@ def test_binary_and_static_files_upload_from_static(graph: Graph):
 
 
 def test_function_runtime_architecture_logging(graph: Graph):
-    fn = graph.inputs(FUNCTION)
+    fn = graph.inputs(FUNCTION, SEARCH_FUNCTION)
     name, version = fn["runtime"][:6], tuple(int(p) for p in fn["runtime"][6:].split("."))
     assert name == "python" and version >= (3, 13)
     assert fn["architectures"] == ["arm64"]
@@ -242,7 +245,7 @@ def test_function_runtime_architecture_logging(graph: Graph):
     assert fn["loggingConfig"]["logFormat"] == "JSON"
     log_group = by_name(graph, "search-function-logs")
     assert fn["loggingConfig"]["logGroup"] == provider_output(graph, log_group["name"], "name")
-    assert "search-function-logs" in graph.one(FUNCTION)["dependsOn"]
+    assert "search-function-logs" in graph.one(FUNCTION, SEARCH_FUNCTION)["dependsOn"]
     # the client gives up after connect + read timeouts; the function must outlive that, and API Gateway's 29 s
     assert 11 < fn["timeout"] <= 29
     assert 128 <= fn["memorySize"] <= 1024
@@ -254,7 +257,7 @@ def test_log_retention_from_config(dev: Graph, prod: Graph):
 
 
 def test_function_code_is_the_reproducible_archive(graph: Graph):
-    fn = graph.inputs(FUNCTION)
+    fn = graph.inputs(FUNCTION, SEARCH_FUNCTION)
     archive = ROOT / fn["code"]["fileArchive"]
     data = archive.read_bytes()
     assert fn["sourceCodeHash"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -267,13 +270,13 @@ def test_function_code_is_the_reproducible_archive(graph: Graph):
 
 
 def test_function_environment(dev: Graph, prod: Graph):
-    dev_env = dev.inputs(FUNCTION)["environment"]["variables"]
+    dev_env = dev.inputs(FUNCTION, SEARCH_FUNCTION)["environment"]["variables"]
     assert dev_env == {
         "GITHUB_API_URL": "https://api.github.com",
         "CACHE_TTL_SECONDS": "300",
         "MCP_ALLOWED_ORIGINS": "",
     }
-    prod_env = prod.inputs(FUNCTION)["environment"]["variables"]
+    prod_env = prod.inputs(FUNCTION, SEARCH_FUNCTION)["environment"]["variables"]
     assert prod_env["GITHUB_TOKEN"] == TOKEN
     assert prod_env["CACHE_TTL_SECONDS"] == "600"
 
@@ -495,7 +498,7 @@ def test_mcp_origins_reach_the_function(dev: Graph, prod: Graph):
     from tests.program import synth
 
     def origins(graph: Graph) -> str:
-        return graph.inputs(FUNCTION)["environment"]["variables"]["MCP_ALLOWED_ORIGINS"]
+        return graph.inputs(FUNCTION, SEARCH_FUNCTION)["environment"]["variables"]["MCP_ALLOWED_ORIGINS"]
 
     assert origins(dev) == ""  # no domain: only server-to-server calls (no Origin) are accepted
     assert origins(prod) == "https://search.example.com"
@@ -525,7 +528,7 @@ def test_api_cache_key_is_only_the_supported_parameters(open_graph: Graph):
     assert key["headersConfig"]["headerBehavior"] == "none"  # never Host
     assert key["cookiesConfig"]["cookieBehavior"] == "none"
     inputs = policy["inputs"]
-    ttl = int(graph.inputs(FUNCTION)["environment"]["variables"]["CACHE_TTL_SECONDS"])
+    ttl = int(graph.inputs(FUNCTION, SEARCH_FUNCTION)["environment"]["variables"]["CACHE_TTL_SECONDS"])
     # min and default 0: only what the function marks cacheable is kept, for as long as it says
     assert inputs["minTtl"] == 0 and inputs["defaultTtl"] == 0 and inputs["maxTtl"] >= ttl
 

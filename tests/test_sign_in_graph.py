@@ -10,10 +10,17 @@ import pytest
 from signin import door as handler_sign_in
 
 from infra.edge_definition import CACHING_DISABLED_POLICY_ID, SIGN_IN_PATHS
-from infra.firewall import BY_TOKEN, HAS_BEARER
+from infra.firewall import BY_TOKEN
 from infra.sign_in import TABLE_ACTIONS
 from tests.program import OAUTH_SECRET, Graph, contains, plain_occurrences, recording, synth, unwrap
-from tests.test_program import ALL_VIEWER_EXCEPT_HOST, FUNCTION, SIGN_IN_ENDPOINTS, distribution, provider_output
+from tests.test_program import (
+    ALL_VIEWER_EXCEPT_HOST,
+    FUNCTION,
+    SEARCH_FUNCTION,
+    SIGN_IN_ENDPOINTS,
+    distribution,
+    provider_output,
+)
 
 TABLE = "aws:dynamodb/table:Table"
 
@@ -24,7 +31,7 @@ def graph() -> Graph:
 
 
 def env(graph: Graph) -> dict[str, object]:
-    variables: dict[str, object] = unwrap(graph.inputs(FUNCTION)["environment"])["variables"]
+    variables: dict[str, object] = unwrap(graph.inputs(FUNCTION, SEARCH_FUNCTION)["environment"])["variables"]
     return variables
 
 
@@ -70,7 +77,9 @@ def test_the_function_is_told_its_table_app_allow_list_and_issuer(graph: Graph):
 
 
 def test_the_oauth_app_secret_stays_secret_in_state_and_outputs(graph: Graph):
-    assert set(graph.one(FUNCTION)["inputs"]["environment"]) == {"secret"}  # the whole environment is marked secret
+    assert set(graph.one(FUNCTION, SEARCH_FUNCTION)["inputs"]["environment"]) == {
+        "secret"
+    }  # the whole environment is marked secret
     for resource in graph.resources:
         assert plain_occurrences(resource["inputs"], OAUTH_SECRET) == [], resource["name"]
     assert not contains(graph.rec["outputs"], OAUTH_SECRET)
@@ -127,14 +136,68 @@ def test_the_firewall_counts_each_signed_in_user_apart(graph: Graph):
     per_user = rules["rate-limit-per-user"]["statement"]["rateBasedStatement"]
     assert per_user["aggregateKeyType"] == "CUSTOM_KEYS"
     assert per_user["customKeys"] == [
-        {"header": {"name": "authorization", "textTransformations": [{"priority": 0, "type": "NONE"}]}}
+        {"header": {"name": "authorization", "textTransformations": [{"priority": 0, "type": "LOWERCASE"}]}}
     ]
     assert BY_TOKEN[0]["header"]["name"] == "authorization"
-    per_ip = rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]
-    assert per_ip["aggregateKeyType"] == "IP" and "notStatement" in per_ip["scopeDownStatement"]
-    assert HAS_BEARER["byte_match_statement"]["search_string"] == "Bearer gsa_"
     ceiling = rules["signed-in-rate-limit-per-ip"]["statement"]["rateBasedStatement"]
     assert ceiling["aggregateKeyType"] == "IP" and ceiling["limit"] > per_user["limit"]
+
+
+def _buckets(graph: Graph, path: str, headers: dict[str, str] | None = None) -> list[str]:
+    """The rate rules a request counts against."""
+    from tests.test_operations import waf_matches
+
+    return [
+        r["name"]
+        for r in graph.inputs("aws:wafv2/webAcl:WebAcl")["rules"]
+        if "rateBasedStatement" in r["statement"]
+        and waf_matches(r["statement"]["rateBasedStatement"]["scopeDownStatement"], path, set(), headers)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "authorization", "buckets"),
+    [
+        # Hosted assistants' shared egress: the 401 probe, discovery and /token get the larger limit.
+        ("/mcp", None, ["shared-rate-limit-per-ip"]),
+        ("/token", None, ["shared-rate-limit-per-ip"]),
+        ("/.well-known/oauth-protected-resource/mcp", None, ["shared-rate-limit-per-ip"]),
+        ("/.well-known/oauth-authorization-server", None, ["shared-rate-limit-per-ip"]),
+        # A browser, or a stranger registering clients: the smaller per-address limit.
+        ("/register", None, ["rate-limit-per-ip"]),
+        ("/authorize", None, ["rate-limit-per-ip"]),
+        ("/index.html", None, ["rate-limit-per-ip"]),
+        ("/api/search", None, ["rate-limit-per-ip"]),
+        # A token: its own bucket, and the per-address ceiling, in any case of the scheme.
+        ("/mcp", "Bearer gsa_abc", ["rate-limit-per-user", "signed-in-rate-limit-per-ip"]),
+        ("/mcp", "bearer gsa_abc", ["rate-limit-per-user", "signed-in-rate-limit-per-ip"]),
+        ("/api/search", "BEARER gsa_abc", ["rate-limit-per-user", "signed-in-rate-limit-per-ip"]),
+        ("/mcp", "Bearer ghp_someone", ["shared-rate-limit-per-ip"]),
+    ],
+)
+def test_each_request_counts_against_the_bucket_its_sender_shares(
+    graph: Graph, path: str, authorization: str | None, buckets: list[str]
+):
+    headers = {"authorization": authorization} if authorization else {}
+    assert _buckets(graph, path, headers) == buckets
+
+
+@pytest.mark.parametrize(
+    "path", ["/authorize", "/token", "/register", "/revoke", "/oauth/consent", "/oauth/callback", "/mcp"]
+)
+def test_a_loopback_redirect_uri_passes_the_firewall_on_the_sign_in_endpoints(graph: Graph, path: str):
+    """The core rule set reads `http://127.0.0.1:33418/callback` in a query string or body as a
+    remote file inclusion (GenericRFI_*, EC2MetaDataSSRF_*): on the sign-in endpoints those rules
+    count, as they do on the API's paths, and still block on the static files."""
+    from tests.test_operations import blocking_rules_matching
+
+    labels = {
+        "awswaf:managed:aws:core-rule-set:GenericRFI_QueryArguments",
+        "awswaf:managed:aws:core-rule-set:GenericRFI_Body",
+        "awswaf:managed:aws:core-rule-set:EC2MetaDataSSRF_Body",
+    }
+    assert blocking_rules_matching(graph, path, labels) == []
+    assert blocking_rules_matching(graph, "/index.html", labels) == ["content-rules-off-api"]
 
 
 def test_the_callback_url_to_enter_on_github_is_an_output(graph: Graph):
@@ -177,3 +240,14 @@ def test_the_stack_uploads_the_pages_rendered_for_sign_in(graph: Graph):
     objects = {o["inputs"]["key"]: o["inputs"] for o in graph.all("aws:s3/bucketObjectv2:BucketObjectv2")}
     assert json.loads(objects[".well-known/ai-plugin.json"]["content"])["auth"]["type"] == "oauth"
     assert "signs you in with GitHub" in objects["index.html"]["content"]
+
+
+def test_the_edge_keeps_the_referrer_policy_the_consent_page_sets(graph: Graph):
+    """CloudFront adds its policy's headers; with override it replaces the origin's own, and the
+    consent page's `same-origin` is what lets a browser's form POST carry its Origin."""
+    from signin.pages import PAGE_HEADERS
+
+    headers = graph.inputs("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")["securityHeadersConfig"]
+    assert headers["referrerPolicy"]["override"] is False
+    assert headers["contentSecurityPolicy"]["override"] is False  # the page's frame-ancestors stays too
+    assert PAGE_HEADERS["Referrer-Policy"] == "same-origin"

@@ -83,3 +83,13 @@ def test_metadata_documents_are_cached_as_their_headers_say(documents: MetadataH
     for _ in range(3):
         assert cache.client(url)["redirect_uris"] == [CALLBACK]
     assert cache.fetches == fetches
+
+
+def test_a_signed_in_answer_is_private_for_any_shared_cache(signed_in_env: str):
+    """RFC 9111 section 3.5: a shared cache may store an answer to a request with Authorization when
+    it says public, and hand it to a request without one. With sign-in every answer is a person's."""
+    answer = app.handler(event({"q": "pulumi"}, headers={"Authorization": f"Bearer {signed_in_env}"}))
+    assert answer["statusCode"] == 200
+    assert answer["headers"]["Cache-Control"].startswith("private, max-age=")
+    again = app.handler(event({"q": "pulumi"}, headers={"Authorization": f"Bearer {signed_in_env}"}))
+    assert again["headers"]["X-Search-Cache"] == "HIT" and again["headers"]["Cache-Control"].startswith("private")

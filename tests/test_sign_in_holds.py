@@ -441,3 +441,39 @@ def test_sign_in_refresh_and_search_still_work_end_to_end(base: str, fake: FakeG
     issued = redeem(base, signed)
     assert issued.status_code == 200
     assert search(base, issued.json()["access_token"]).status_code == 200
+
+
+# -- a newcomer's first smoke test -------------------------------------------------------------------
+
+
+def test_the_banners_smoke_line_signs_in_by_itself_with_the_fake_github():
+    """`make dev FAKE=1 AUTH=1` prints a smoke line; run as printed, it signs in through the same
+    pages a person would (the consent page approved, the fake GitHub approving at once) and runs
+    every check with the token, in seconds, not after a 300 s wait for a browser."""
+    import subprocess
+
+    from tools.synth import ROOT
+
+    running = LocalServer(None, None, "--fake-github", "--auth")
+    try:
+        assert running.process.stdout is not None
+        banner = list(iter(running.process.stdout.readline, "Ctrl-C stops.\n"))
+        [line] = [b for b in banner if b.strip().startswith("smoke test")]
+        command = line.split("smoke test", 1)[1].strip()
+        assert command == f"make smoke URL={running.base} TOKEN=$(make -s token URL={running.base} FAKE=1)"
+
+        def bash(line: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                ["bash", "-c", line], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+            )
+
+        done = bash(command)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "PASS sign-in" in done.stdout and "SKIP" not in done.stdout and "0 failed" in done.stdout
+        # A token that cannot be had stops the line with the reason, instead of a smoke test without one.
+        nowhere = f"make smoke URL={running.base} TOKEN=$(make -s token URL=http://127.0.0.1:9 FAKE=1)"
+        stopped = bash(nowhere)
+        assert stopped.returncode != 0 and "PASS" not in stopped.stdout
+        assert "no token:" in stopped.stderr and "smoke test not run: TOKEN= is empty" in stopped.stderr
+    finally:
+        running.stop()

@@ -2,11 +2,16 @@
 
     python -m tools.get_token https://search.example.com        # then: make smoke URL=... TOKEN=...
     python -m tools.get_token http://127.0.0.1:3333 --no-browser
+    python -m tools.get_token http://127.0.0.1:3333 --fake-github   # make dev FAKE=1 AUTH=1: no browser
 
 Registers a public client whose redirect URI is a port on 127.0.0.1, opens the authorization URL
 in your browser (or prints it), waits for the redirect with the code, checks `state` and `iss`,
 and trades the code and its PKCE verifier for tokens. Prints the access token (an hour's) on
-stdout, everything else on stderr.
+stdout, everything else on stderr; when no token could be had, prints why and exits 1.
+
+With --fake-github (a local server signing in with the built-in fake GitHub: nobody's real
+account) there is no person to ask: it goes through the same pages a person would, approves the
+consent page, and the fake GitHub approves at once, in a second or two.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from tools.signin_browser import Browser
+
 WAIT_SECONDS = 300
 
 
@@ -31,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", help="the stack's url (pulumi stack output url)")
     parser.add_argument("--no-browser", action="store_true", help="print the URL to open instead of opening it")
+    parser.add_argument(
+        "--fake-github",
+        action="store_true",
+        help="the server signs in with the built-in fake GitHub (make dev FAKE=1): approve its pages here, no browser",
+    )
     args = parser.parse_args(argv)
     base = args.url.rstrip("/")
     received: dict[str, str] = {}
@@ -54,58 +66,74 @@ def main(argv: list[str] | None = None) -> int:
     callback = f"http://127.0.0.1:{server.server_address[1]}/callback"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        metadata = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=30)
-        if metadata.status_code != 200:
-            print(f"{base} has no sign-in (HTTP {metadata.status_code} for its metadata)", file=sys.stderr)
-            return 2
-        issuer = metadata.json()["issuer"]
-        client = {
-            "client_name": "github-search get_token",
-            "redirect_uris": [callback],
-            "token_endpoint_auth_method": "none",
-        }
-        client_id = requests.post(metadata.json()["registration_endpoint"], json=client, timeout=30).json()["client_id"]
-        verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        state = secrets.token_urlsafe(16)
-        params = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": callback,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "state": state,
-            "resource": f"{base}/mcp",
-            "scope": "search",
-        }
-        url = f"{metadata.json()['authorization_endpoint']}?{urlencode(params)}"
+        return sign_in(base, args, callback, received, done)
+    except requests.RequestException as exc:
+        print(f"no token: {base} could not be reached ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def sign_in(base: str, args: argparse.Namespace, callback: str, received: dict[str, str], done: threading.Event) -> int:
+    """The sign-in itself, as a public client: 0 and the token on stdout, or 1 and why not."""
+    metadata = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=30)
+    if metadata.status_code != 200:
+        print(f"no token: {base} has no sign-in (HTTP {metadata.status_code} for its metadata)", file=sys.stderr)
+        return 2
+    issuer = metadata.json()["issuer"]
+    client = {
+        "client_name": "github-search get_token",
+        "redirect_uris": [callback],
+        "token_endpoint_auth_method": "none",
+    }
+    client_id = requests.post(metadata.json()["registration_endpoint"], json=client, timeout=30).json()["client_id"]
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(16)
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": state,
+        "resource": f"{base}/mcp",
+        "scope": "search",
+    }
+    url = f"{metadata.json()['authorization_endpoint']}?{urlencode(params)}"
+    if args.fake_github:
+        try:
+            landed = Browser(callback).sign_in(url)  # the consent page approved, as a person would
+        except AssertionError as exc:
+            print(f"no token: {exc}", file=sys.stderr)
+            return 1
+        received.update({k: v[-1] for k, v in parse_qs(urlsplit(landed).query).items()})
+    else:
         print(f"Open this URL to sign in (waiting {WAIT_SECONDS} s):\n{url}", file=sys.stderr, flush=True)
         if not args.no_browser:
             webbrowser.open(url)
         if not done.wait(WAIT_SECONDS):
-            print("no sign-in arrived in time", file=sys.stderr)
+            print(f"no token: no sign-in arrived within {WAIT_SECONDS} s", file=sys.stderr)
             return 1
-        if received.get("state") != state or received.get("iss") != issuer or "code" not in received:
-            print(f"sign-in refused or tampered with: {received.get('error') or received}", file=sys.stderr)
-            return 1
-        fields = {
-            "grant_type": "authorization_code",
-            "code": received["code"],
-            "client_id": client_id,
-            "redirect_uri": callback,
-            "code_verifier": verifier,
-            "resource": f"{base}/mcp",
-        }
-        answer = requests.post(metadata.json()["token_endpoint"], data=fields, timeout=30)
-        if answer.status_code != 200:
-            print(f"the token endpoint answered {answer.status_code}: {answer.text[:300]}", file=sys.stderr)
-            return 1
-        print(f"access token for {answer.json()['expires_in']} s (refresh token not shown)", file=sys.stderr)
-        print(answer.json()["access_token"], flush=True)
-        return 0
-    finally:
-        server.shutdown()
-        server.server_close()
+    if received.get("state") != state or received.get("iss") != issuer or "code" not in received:
+        print(f"no token: sign-in refused or tampered with: {received.get('error') or received}", file=sys.stderr)
+        return 1
+    fields = {
+        "grant_type": "authorization_code",
+        "code": received["code"],
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "code_verifier": verifier,
+        "resource": f"{base}/mcp",
+    }
+    answer = requests.post(metadata.json()["token_endpoint"], data=fields, timeout=30)
+    if answer.status_code != 200:
+        print(f"no token: the token endpoint answered {answer.status_code}: {answer.text[:300]}", file=sys.stderr)
+        return 1
+    print(f"access token for {answer.json()['expires_in']} s (refresh token not shown)", file=sys.stderr)
+    print(answer.json()["access_token"], flush=True)
+    return 0
 
 
 if __name__ == "__main__":

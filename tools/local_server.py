@@ -3,6 +3,7 @@
     make dev                        # http://127.0.0.1:3333, real GitHub (GITHUB_TOKEN optional)
     python -m tools.local_server --fake-github   # fully offline, answers from a fake GitHub
     make dev FAKE=1 AUTH=1          # and sign-in with (the fake) GitHub in front of /mcp and /api
+    make dev FAKE=1 AUTH=1 LIKE_AWS=1   # headers as a deployed stack sends them (see --like-aws)
 
 Environment: PORT, GITHUB_TOKEN, GITHUB_API_URL, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_READ_TIMEOUT,
 IDLE_TIMEOUT (seconds a connection may send nothing, and a body may take, before it is closed: 10),
@@ -27,12 +28,15 @@ import signal
 import socket
 import sys
 import time
+from fnmatch import fnmatchcase
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from edge.challenge import REMAPPED
+from infra.edge_definition import CHALLENGING
 from infra.function_code import HANDLER_DIR
 from infra.site import STATIC_DIR, SiteFile, site_files
 
@@ -128,7 +132,26 @@ def idle_timeout() -> float:
     return seconds
 
 
-def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+def like_aws(path: str, headers: dict[str, str], *, repaired: bool) -> dict[str, str]:
+    """The function's headers as a deployed stack's viewer gets them: API Gateway renames
+    WWW-Authenticate (a REST API's Lambda proxy integration), then, on the behaviors that carry
+    it, the Lambda@Edge origin-response function puts it back (the same code: edge/challenge.py)."""
+    renamed = {(REMAPPED if k.lower() == "www-authenticate" else k): v for k, v in headers.items()}
+    if not repaired or not any(fnmatchcase(path.lstrip("/"), p.lstrip("/")) for p in CHALLENGING):
+        return renamed
+    from edge import challenge
+
+    cloudfront = {k.lower(): [{"key": k, "value": v}] for k, v in renamed.items()}
+    event = {"Records": [{"cf": {"response": {"status": "401", "headers": cloudfront}}}]}
+    answered = challenge.handler(event)["headers"]
+    return {entries[0]["key"]: entries[0]["value"] for entries in answered.values()}
+
+
+def make_server(
+    port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1", edge: str | None = None
+) -> ThreadingHTTPServer:
+    """`edge`: None, or imitate a deployed stack's header handling: "repaired" (API Gateway's
+    renaming and the edge function's repair) or "unrepaired" (the renaming alone)."""
     app = load_function()
     idle_seconds = idle_timeout()
 
@@ -280,6 +303,8 @@ def make_server(port: int, static_dir: Path = STATIC_DIR, host: str = "127.0.0.1
                 headers = {k: v for k, v in self.headers.items()}
                 response = app.handler(api_gateway_event(method, self.path, headers, body, app), None)
                 status, out_headers = response["statusCode"], dict(response.get("headers") or {})
+                if edge is not None:
+                    out_headers = like_aws(path, out_headers, repaired=edge == "repaired")
                 self._send(method, status, out_headers, response["body"].encode())
             elif path not in files:
                 self._send(method, 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not Found\n")
@@ -342,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--static-dir", type=Path, default=STATIC_DIR, help="serve other static files (templates)")
     parser.add_argument("--fake-github", action="store_true", help="answer from a built-in fake GitHub (offline)")
     parser.add_argument("--auth", action="store_true", help="sign-in with GitHub in front of /mcp and /api")
+    parser.add_argument(
+        "--like-aws",
+        nargs="?",
+        const="repaired",
+        choices=("repaired", "unrepaired"),
+        help="headers as a deployed stack sends them: API Gateway renames WWW-Authenticate and the edge "
+        "function puts it back (unrepaired: the renaming alone)",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
@@ -374,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     # `kill` (and CI's process teardown) ends the server as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server = make_server(_port(args.port or os.environ.get("PORT") or "3333"), args.static_dir)
+        server = make_server(_port(args.port or os.environ.get("PORT") or "3333"), args.static_dir, edge=args.like_aws)
     except StartError as exc:
         print(f"local server not started: {exc}", file=sys.stderr, flush=True)
         return 2
@@ -387,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         upstream = f"GitHub at {github}, {token}"
     signing_in, smoke_token = "", ""
     if args.auth:
-        smoke_token = f" TOKEN=$(make -s token URL={base})"
+        smoke_token = f" TOKEN=$(make -s token URL={base}{' FAKE=1' if args.fake_github else ''})"
         who = (
             f"as {os.environ.get('FAKE_GITHUB_LOGIN') or 'octocat'}, by the fake GitHub"
             if args.fake_github

@@ -122,7 +122,22 @@ class Smoke:
         )
         challenge = anonymous.headers.get("WWW-Authenticate", "")
         expect(anonymous.status_code == 401, f"/mcp without a token answered {anonymous.status_code}")
+        renamed = anonymous.headers.get("x-amzn-Remapped-WWW-Authenticate")
+        expect(
+            renamed is None,
+            "the challenge came as x-amzn-Remapped-WWW-Authenticate: API Gateway renamed it and the edge "
+            "function did not put it back (is the distribution's deployment finished?)",
+        )
         expect("resource_metadata=" in challenge, f"the 401 does not name the metadata: {challenge!r}")
+        made_up = requests.get(
+            self.base + "/api/search",
+            params={"q": "pulumi"},
+            headers={"Authorization": "Bearer gsa_made-up-by-the-smoke-test"},
+            timeout=TIMEOUT,
+        )
+        refused = made_up.headers.get("WWW-Authenticate", "")
+        expect(made_up.status_code == 401, f"a made-up token was answered {made_up.status_code}")
+        expect('error="invalid_token"' in refused, f"a made-up token's 401 does not say invalid_token: {refused!r}")
 
     def manifest(self) -> None:
         manifest = self.fetch("/.well-known/ai-plugin.json", "application/json").json()
@@ -257,7 +272,10 @@ class Smoke:
         self.check("pages: / and /legal are HTML, /logo.png is a PNG", self.pages)
         signed_in = self.signed_in_stack()
         if signed_in:
-            self.check("sign-in: metadata name one issuer and the MCP URL; /mcp without a token is 401", self.sign_in)
+            self.check(
+                "sign-in: metadata name one issuer and the MCP URL; 401s carry WWW-Authenticate (no token, a bad one)",
+                self.sign_in,
+            )
         searches = (
             ("search: /api/search?q=pulumi is 200, matches the spec, says X-Search-Cache; HEAD too", self.search),
             ("code, issues, files: each REST route answers its schema", self.more_of_github),

@@ -141,6 +141,9 @@ def _outputs(typ: str, physical: str, inputs: dict[str, Any], where: str) -> dic
             "arn": lambda_arn,
             "name": physical,
             "invokeArn": f"arn:aws:apigateway:{where}:lambda:path/2015-03-31/functions/{lambda_arn}/invocations",
+            # With publish, Lambda numbers the version it made; without, the qualifier is $LATEST.
+            "version": "1" if inputs.get("publish") else "$LATEST",
+            "qualifiedArn": f"{lambda_arn}:{'1' if inputs.get('publish') else '$LATEST'}",
         },
         "aws:cloudwatch/logGroup:LogGroup": lambda: {
             "name": physical,

@@ -1,0 +1,36 @@
+"""Lambda@Edge, origin response, on the API's behaviors with sign-in: WWW-Authenticate put back.
+
+API Gateway's REST APIs rename a Lambda proxy integration's `WWW-Authenticate` to
+`x-amzn-Remapped-WWW-Authenticate` ("Amazon API Gateway important notes", REST APIs), so a
+deployed 401 or 403 would reach the client with no challenge: no `resource_metadata`, no
+`invalid_token` or `insufficient_scope`. CloudFront runs no viewer-response function when the
+origin answers 400 or more, but it runs an origin-response Lambda@Edge function on every origin
+response, errors included ("Restrictions on all edge functions", CloudFront Developer Guide).
+
+The function renames the header back and changes nothing else. The local server runs this same
+code when it imitates API Gateway (tools/local_server.py --like-aws).
+"""
+
+from __future__ import annotations
+
+REMAPPED = "x-amzn-Remapped-WWW-Authenticate"  # as API Gateway spells it
+RESTORED = "www-authenticate"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def restore(headers: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[str, str]]]:
+    """CloudFront's headers (lower-case name -> [{"key": name, "value": value}]) with the renamed
+    challenge under its own name again; the origin's own WWW-Authenticate, if any, is kept."""
+    remapped = headers.pop(REMAPPED.lower(), None)
+    if remapped and RESTORED not in headers:
+        headers[RESTORED] = [{"key": "WWW-Authenticate", "value": h["value"]} for h in remapped if "value" in h]
+    return headers
+
+
+def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
+    response: dict[str, Any] = event["Records"][0]["cf"]["response"]
+    response["headers"] = restore(response.get("headers") or {})
+    return response
