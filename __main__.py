@@ -123,3 +123,6 @@ if sign_in:
     # The callback URL to enter in the GitHub OAuth App; the issuer MCP clients sign in at.
     pulumi.export("callbackUrl", pulumi.Output.concat(url, "/oauth/callback"))
     pulumi.export("signInTableName", sign_in.table.table.name)
+if challenge:
+    # Kept by `pulumi destroy` (its edge replicas outlive the distribution): delete it by this name later.
+    pulumi.export("edgeChallengeFunction", challenge.function.name)

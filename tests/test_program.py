@@ -608,7 +608,7 @@ def test_outputs(graph: Graph):
         "functionName",
         "restApiId",
     } | ({"dashboardUrl"} if graph.all("github-search:ops:Monitoring") else set()) | (
-        {"callbackUrl", "signInTableName"} if signed_in(graph) else set()
+        {"callbackUrl", "signInTableName", "edgeChallengeFunction"} if signed_in(graph) else set()
     )
     assert not any(o["secret"] for o in outputs.values())
     url = outputs["url"]["value"]
