@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 
 # Every verb reaches the function, which answers 405 in the API's JSON shape for the ones it does
@@ -18,6 +19,13 @@ NO_STORE = "'no-store'"
 JSON_TYPE = "application/json"
 
 
+def slug(*parts: str) -> str:
+    """Path parts as a name for the resources a route makes. Only letters, digits, "-" and "_":
+    an auto-named Lambda permission's statement id is this name plus a suffix, and AddPermission
+    (and the provider) refuse anything else, such as the dot of `.well-known`."""
+    return "-".join(cleaned for part in parts if (cleaned := re.sub(r"[^A-Za-z0-9_-]+", "", part)))
+
+
 @dataclass(frozen=True)
 class Route:
     path: tuple[str, ...]  # path parts; "{name}" is a path parameter
@@ -26,6 +34,10 @@ class Route:
     @property
     def resource_path(self) -> str:
         return "/" + "/".join(self.path)
+
+    @property
+    def slug(self) -> str:
+        return slug(*self.path)
 
     def source_arn(self, execution_arn: str) -> str:
         """The ARN pattern API Gateway invokes the function with for this route, any stage."""

@@ -332,7 +332,10 @@ class Firewall(pulumi.ComponentResource):
             f"{name}-web-acl",
             region=EDGE_REGION,
             scope="CLOUDFRONT",
-            description="GitHub search: per-IP rate limits and AWS managed rules, answers in the API's error shape",
+            # WAF's descriptions take letters, digits, spaces and +=:#@/-,. only (no apostrophe).
+            description=(
+                "GitHub search: per-IP rate limits and AWS managed rules, answers in the error shape of the API"
+            ),
             default_action={"allow": {}},
             custom_response_bodies=[
                 {"key": e.key, "content": e.body(), "content_type": "APPLICATION_JSON"} for e in WAF_ERRORS

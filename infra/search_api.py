@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.api_definition import Route, definition
+from infra.api_definition import Route, definition, slug
 from infra.function_code import LAMBDA_HANDLER, build_archive
 from infra.sign_in import SignIn, table_policy
 
@@ -185,12 +185,12 @@ class SearchApi(pulumi.ComponentResource):
             if path not in resources:
                 parent = resource(path[:-1]).id if len(path) > 1 else self.rest_api.root_resource_id
                 # The last part (api, search: the names stacks already have), the whole path if taken.
-                slug = path[-1].strip("{}+")
-                if slug in names:
-                    slug = "-".join(p.strip("{}+") for p in path)
-                names.add(slug)
+                part = slug(path[-1])
+                if part in names:
+                    part = slug(*path)
+                names.add(part)
                 resources[path] = aws.apigateway.Resource(
-                    f"{name}-resource-{slug}",
+                    f"{name}-resource-{part}",
                     rest_api=self.rest_api.id,
                     parent_id=parent,
                     path_part=path[-1],
@@ -288,9 +288,8 @@ class SearchApi(pulumi.ComponentResource):
         self, name: str, route: Route, resource: aws.apigateway.Resource, child: pulumi.ResourceOptions
     ) -> list[pulumi.CustomResource]:
         """Method and integration for one route, and the permission for the function to be invoked by it."""
-        slug = "-".join(p.strip("{}+") for p in route.path)
         method = aws.apigateway.Method(
-            f"{name}-method-{slug}",
+            f"{name}-method-{route.slug}",
             rest_api=self.rest_api.id,
             resource_id=resource.id,
             http_method=route.http_method,
@@ -299,7 +298,7 @@ class SearchApi(pulumi.ComponentResource):
             opts=child,
         )
         integration = aws.apigateway.Integration(
-            f"{name}-integration-{slug}",
+            f"{name}-integration-{route.slug}",
             rest_api=self.rest_api.id,
             resource_id=resource.id,
             http_method=method.http_method,
@@ -310,7 +309,7 @@ class SearchApi(pulumi.ComponentResource):
         )
         # Only this API, on this route, may invoke the function.
         aws.lambda_.Permission(
-            f"{name}-invoke-{slug}",
+            f"{name}-invoke-{route.slug}",
             action="lambda:InvokeFunction",
             function=self.function.name,
             principal="apigateway.amazonaws.com",

@@ -367,7 +367,8 @@ def test_the_deploy_role_can_tag_and_untag_everything_the_program_creates():
     }
     # A log delivery's ARN is not among the mocked outputs; AWS names it by its id.
     arns["cdn-access-log-delivery-link"] = "arn:aws:logs:us-east-1:123456789012:delivery:AbCdEf012345"
-    checked = {(name, arn) for name, arn in arns.items() if arn.split(":")[2] in TAGGING}
+    # CloudFront Functions take no tags (the IAM reference: TagResource has no function resource type).
+    checked = {(name, arn) for name, arn in arns.items() if arn.split(":")[2] in TAGGING and ":function/" not in arn}
     assert len(checked) >= 10, sorted(checked)
     missing = [
         (name, action)
@@ -408,3 +409,15 @@ def test_the_deploy_role_can_put_the_edge_function_on_the_distribution():
     assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": "replicator.lambda.amazonaws.com"}}
     assert grants(deploy, "iam:CreateServiceLinkedRole", replicator)
     assert not grants(deploy, "lambda:EnableReplication", "arn:aws:lambda:us-east-1:123456789012:function:other:1")
+
+
+def test_the_deploy_role_manages_only_the_stacks_own_cloudfront_function():
+    """CreateFunction takes no resource type (the IAM reference: "*"); every other function action is
+    scoped to the name the program's function gets (cdn-viewer-host-<suffix>), not `function/*`."""
+    deploy = policy("deploy-role-policy.json")
+    own = recording("sign-in")["providerOutputs"]["cdn-viewer-host"]["arn"]
+    other = "arn:aws:cloudfront::123456789012:function/company-redirects"
+    for action in ("UpdateFunction", "PublishFunction", "DeleteFunction", "DescribeFunction", "GetFunction"):
+        assert grants(deploy, f"cloudfront:{action}", own), action
+        assert not grants(deploy, f"cloudfront:{action}", other), action
+    assert grants(deploy, "cloudfront:CreateFunction", "*")
