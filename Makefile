@@ -61,9 +61,10 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 ## Serve the plugin locally (same files, same handler) at http://127.0.0.1:$(PORT).
 ## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline);
 ## AUTH=1 puts sign-in with GitHub in front of /mcp and /api (with FAKE=1, the fake GitHub signs you in);
-## LIKE_AWS=1 sends headers as a deployed stack does (API Gateway's renaming, the edge function's repair).
+## LIKE_AWS=1 sends headers as a deployed stack does (API Gateway's renaming, the edge function's repair);
+## SCOPE="org:acme repo:other/tool" fences it as searchScope does a stack.
 dev: install
-	PORT=$(PORT) $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) \
+	PORT=$(PORT) $(if $(SCOPE),SEARCH_SCOPE="$(SCOPE)") $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) \
 	  $(if $(LIKE_AWS),--like-aws$(if $(filter unrepaired,$(LIKE_AWS)),=unrepaired))
 
 ## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url) [TOKEN=<access token>]

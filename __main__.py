@@ -55,6 +55,7 @@ api = SearchApi(
     access_logs=settings.access_logs,
     tracing=settings.tracing,
     sign_in=sign_in,
+    search_scope=settings.search_scope,
 )
 firewall = (
     Firewall(
@@ -90,7 +91,13 @@ if domain:
 url = (
     f"https://{settings.domain}" if settings.domain else pulumi.Output.concat("https://", cdn.distribution.domain_name)
 )
-site.serve(cdn.distribution, base_url=url, contact_email=settings.contact_email, sign_in=settings.sign_in)
+site.serve(
+    cdn.distribution,
+    base_url=url,
+    contact_email=settings.contact_email,
+    sign_in=settings.sign_in,
+    scope=settings.search_scope,
+)
 monitoring = (
     Monitoring(
         "ops",

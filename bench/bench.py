@@ -172,6 +172,8 @@ def warm_overhead(
 
 
 TOOLS_LIST_BUDGET = 12 * 1024  # bytes of the whole tools/list result
+# The largest fence searchScope takes: four repositories with the longest names GitHub allows.
+LARGEST_FENCE = " ".join(f"repo:{'o' * 38}{n}/{'r' * 100}" for n in range(4))
 ANSWER_BUDGET = 10 * 1024  # bytes of one default call's result, structured content and its text copy
 # A default call of each tool: what a model sends when it adds nothing (get_file: a typical source file).
 DEFAULT_CALLS = {
@@ -204,13 +206,23 @@ def answer_sizes() -> dict[str, Any]:
     try:
         listed = size(result("tools/list", {}))
         calls = {name: result("tools/call", {"name": name, "arguments": args}) for name, args in DEFAULT_CALLS.items()}
+        os.environ["SEARCH_SCOPE"] = LARGEST_FENCE  # what the model reads of the fence, at its largest
+        fenced_list = size(result("tools/list", {}))
+        instructions = result("initialize", {"protocolVersion": "2025-11-25"})["instructions"]
     finally:
         app.reset()
         os.environ.pop("GITHUB_TOKEN", None)
+        os.environ.pop("SEARCH_SCOPE", None)
         fake.stop()
     assert not any(c.get("isError") for c in calls.values()), calls
     return {
         "tools_list": {"bytes": listed, "tokens_estimate": listed // 4, "budget_bytes": TOOLS_LIST_BUDGET},
+        "tools_list_largest_fence": {
+            "bytes": fenced_list,
+            "instructions_bytes": len(instructions.encode()),
+            "fence_chars": len(LARGEST_FENCE),
+            "budget_bytes": TOOLS_LIST_BUDGET,
+        },
         "default_calls": {name: size(c) for name, c in calls.items()},
         "budget_bytes": ANSWER_BUDGET,
     }
@@ -357,6 +369,15 @@ def table(results: dict[str, Any]) -> str:
     z = results["answer_sizes"]
     t = z["tools_list"]
     rows.append(("tools/list", f"{t['bytes']} bytes (~{t['tokens_estimate']} tokens)", "", f"<= {t['budget_bytes']}"))
+    t = z["tools_list_largest_fence"]
+    rows.append(
+        (
+            f"tools/list, largest fence ({t['fence_chars']} chars, in the instructions)",
+            f"{t['bytes']} bytes; instructions {t['instructions_bytes']} bytes",
+            f"{t['bytes'] / z['tools_list']['bytes']:.3f}x unfenced",
+            f"<= {t['budget_bytes']}",
+        )
+    )
     rows += [
         (f"default call: {name}", f"{n} bytes", "", f"<= {z['budget_bytes']}") for name, n in z["default_calls"].items()
     ]

@@ -269,15 +269,26 @@ def service() -> SearchService:
         env.get("UPSTREAM_CONNECT_TIMEOUT", ""),
         env.get("UPSTREAM_READ_TIMEOUT", ""),
         env.get("UPSTREAM_UNREACHABLE_HINT", ""),  # local mode: what to try when GitHub is out of reach
+        # A changed fence is a new service, so a new cache: no answer outlives the fence it was made in.
+        env.get("SEARCH_SCOPE", ""),
     )
     if _service is None or settings != _service_settings:
-        api_url, token, ttl, connect_timeout, read_timeout, hint = settings
+        api_url, token, ttl, connect_timeout, read_timeout, hint, scope = settings
+        fenced = None
+        if scope.strip():  # only a fenced stack loads the fence
+            from search import fence
+
+            try:
+                fenced = fence.parse(scope)
+            except ValueError as exc:
+                raise ValueError(f"SEARCH_SCOPE: {exc}") from None
         client = GitHubClient(api_url, token or None, unreachable_hint=hint)
         client.connect_timeout = _positive(connect_timeout, "UPSTREAM_CONNECT_TIMEOUT") or client.connect_timeout
         client.read_timeout = _positive(read_timeout, "UPSTREAM_READ_TIMEOUT") or client.read_timeout
         if _service is not None:
             _service.client.close()
-        _service = SearchService(client, int(ttl) if ttl.isdigit() and 0 < len(ttl) < 7 else DEFAULT_TTL_SECONDS)
+        ttl_seconds = int(ttl) if ttl.isdigit() and 0 < len(ttl) < 7 else DEFAULT_TTL_SECONDS
+        _service = SearchService(client, ttl_seconds, fence=fenced)
         _service_settings = settings
     return _service
 

@@ -94,6 +94,7 @@ class SearchApi(pulumi.ComponentResource):
         access_logs: bool = False,
         tracing: bool = False,
         sign_in: SignIn | None = None,
+        search_scope: tuple[str, ...] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:api:SearchApi", name, None, opts)
@@ -104,6 +105,8 @@ class SearchApi(pulumi.ComponentResource):
             # DNS rebinding guard for /mcp; its *.cloudfront.net name cannot be known here without a cycle.
             "MCP_ALLOWED_ORIGINS": ",".join(mcp_allowed_origins),
         }
+        if search_scope:
+            environment["SEARCH_SCOPE"] = " ".join(search_scope)
         if github_token is not None:
             environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
         if sign_in is not None:

@@ -6,9 +6,12 @@ Pure: `load` takes the raw strings `pulumi config` holds and returns `Settings`,
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from urllib.parse import urlsplit
 
 PROJECT = "github-search-plugin"
@@ -66,6 +69,7 @@ DEFAULTS: dict[str, str] = {
     "authAllowedUsers": "",
     "authAllowedOrgs": "",
     "deletionProtection": "false",
+    "searchScope": "",
 }
 AUTH_MODES = ("none", "github")
 # GitHub's rule for user and organization names: letters, digits and single hyphens, 39 at most.
@@ -114,6 +118,8 @@ class Settings:
     auth_allowed_users: tuple[str, ...] = ()
     auth_allowed_orgs: tuple[str, ...] = ()
     deletion_protection: bool = False
+    # The fence: owners (org:, user:) and repositories (repo:) the stack answers about; () is all.
+    search_scope: tuple[str, ...] = ()
 
     @property
     def sign_in(self) -> bool:
@@ -201,6 +207,27 @@ def _names(raw: Mapping[str, str], key: str, example: str) -> tuple[str, ...]:
         if not _LOGIN.match(name):
             raise ConfigError(key, f"{name!r} is not a GitHub user or organization name", _set(key, example))
     return names
+
+
+# The function's own rules for a fence, so that preview refuses what the function would.
+FENCE_MODULE = Path(__file__).resolve().parent.parent / "handler" / "search" / "fence.py"
+
+
+def _fence_rules() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("function_fence", FENCE_MODULE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _search_scope(raw: Mapping[str, str]) -> tuple[str, ...]:
+    rules = _fence_rules()
+    try:
+        fence = rules.parse(raw["searchScope"])
+    except ValueError as exc:
+        raise ConfigError("searchScope", str(exc), _set("searchScope", '"org:my-org repo:other/tool"')) from None
+    return () if fence is None else tuple(f"{kind}:{value}" for kind, value in fence.items)
 
 
 def _sign_in(raw: Mapping[str, str], secret_keys: frozenset[str]) -> tuple[str, str | None]:
@@ -336,6 +363,7 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
         auth_allowed_users=_names(raw, "authAllowedUsers", "octocat,hubot"),
         auth_allowed_orgs=_names(raw, "authAllowedOrgs", "my-org"),
         deletion_protection=_flag(raw, "deletionProtection"),
+        search_scope=_search_scope(raw),
     )
 
 

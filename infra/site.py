@@ -74,6 +74,16 @@ ACTION_AUTH = {
 }
 
 
+def scope_sentence(scope: tuple[str, ...]) -> str:
+    """What the pages say the stack covers: all of GitHub, or its owner's fence (`searchScope`)."""
+    if not scope:
+        return "It answers about every public repository on GitHub."
+    return (
+        f"It answers only about {', '.join(scope)}, as its owner chose: every search stays within them, "
+        "and anything outside is refused."
+    )
+
+
 def _manifest_auth(base_url: str) -> dict[str, str]:
     """The legacy plugin manifest's OAuth block, for a stack with sign-in."""
     return {
@@ -92,6 +102,7 @@ def render(
     static_dir: Path = STATIC_DIR,
     *,
     sign_in: bool = False,
+    scope: tuple[str, ...] = (),
 ) -> bytes:
     if not _BASE_URL.match(base_url):
         raise ValueError(
@@ -99,7 +110,12 @@ def render(
         )
     text = (static_dir / name).read_text(encoding="utf-8")
     if name.endswith(".json"):
-        values = {"base_url": base_url, "contact_email": contact_email or "", "version": VERSION}
+        values = {
+            "base_url": base_url,
+            "contact_email": contact_email or "",
+            "version": VERSION,
+            "scope": scope_sentence(scope),
+        }
         manifest = json.loads(substitute(text, {k: _json_text(v) for k, v in values.items()}))
         if not contact_email:
             del manifest["contact_email"]  # better absent than an empty address
@@ -111,6 +127,7 @@ def render(
         "version": VERSION,
         "mcp_auth": MCP_AUTH[sign_in],
         "action_auth": ACTION_AUTH[sign_in],
+        "scope": scope_sentence(scope),
     }
     return substitute(text, values).encode()
 
@@ -122,15 +139,22 @@ def body(
     static_dir: Path = STATIC_DIR,
     *,
     sign_in: bool = False,
+    scope: tuple[str, ...] = (),
 ) -> bytes:
     if entry.templated:
-        return render(entry.source, base_url, contact_email, static_dir, sign_in=sign_in)
+        return render(entry.source, base_url, contact_email, static_dir, sign_in=sign_in, scope=scope)
     return (static_dir / entry.source).read_bytes()
 
 
 def site_files(
-    base_url: str, contact_email: str | None = None, static_dir: Path = STATIC_DIR, *, sign_in: bool = False
+    base_url: str,
+    contact_email: str | None = None,
+    static_dir: Path = STATIC_DIR,
+    *,
+    sign_in: bool = False,
+    scope: tuple[str, ...] = (),
 ) -> list[SiteFile]:
     return [
-        SiteFile(e.key, body(e, base_url, contact_email, static_dir, sign_in=sign_in), e.content_type) for e in LAYOUT
+        SiteFile(e.key, body(e, base_url, contact_email, static_dir, sign_in=sign_in, scope=scope), e.content_type)
+        for e in LAYOUT
     ]

@@ -39,8 +39,8 @@ def read_policy(bucket_arn: str, distribution_arn: str) -> str:
     )
 
 
-def _renderer(entry: Entry, contact_email: str | None, sign_in: bool) -> Callable[[str], str]:
-    return lambda base_url: body(entry, base_url, contact_email, sign_in=sign_in).decode()
+def _renderer(entry: Entry, contact_email: str | None, sign_in: bool, scope: tuple[str, ...]) -> Callable[[str], str]:
+    return lambda base_url: body(entry, base_url, contact_email, sign_in=sign_in, scope=scope).decode()
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -96,6 +96,7 @@ class StaticSite(pulumi.ComponentResource):
         base_url: pulumi.Input[str],
         contact_email: str | None,
         sign_in: bool = False,
+        scope: tuple[str, ...] = (),
     ) -> None:
         """Let the distribution read the bucket, and upload the site rendered for `base_url`."""
         child = pulumi.ResourceOptions(parent=self)
@@ -110,7 +111,7 @@ class StaticSite(pulumi.ComponentResource):
             content: pulumi.Output[str] | None = None
             source: pulumi.FileAsset | None = None
             if entry.templated:
-                content = pulumi.Output.from_input(base_url).apply(_renderer(entry, contact_email, sign_in))
+                content = pulumi.Output.from_input(base_url).apply(_renderer(entry, contact_email, sign_in, scope))
             else:
                 source = pulumi.FileAsset(str(STATIC_DIR / entry.source))
             aws.s3.BucketObjectv2(

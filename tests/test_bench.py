@@ -41,6 +41,9 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     # Sizes are correctness, not speed: what a model's context pays for the tool list and each answer.
     sizes = results["answer_sizes"]
     assert sizes["tools_list"]["bytes"] <= sizes["tools_list"]["budget_bytes"] == 12 * 1024
+    fenced = sizes["tools_list_largest_fence"]
+    assert sizes["tools_list"]["bytes"] < fenced["bytes"] <= fenced["budget_bytes"] == 12 * 1024
+    assert fenced["instructions_bytes"] > fenced["fence_chars"] == 4 * 145 + 3
     assert set(sizes["default_calls"]) == {
         "search_repositories",
         "get_repository",

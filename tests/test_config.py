@@ -116,6 +116,16 @@ BAD = {
         "authAllowedUsers",
         ["not a GitHub user", "pulumi config set authAllowedUsers"],
     ),
+    "a fence larger than GitHub's operators allow": (
+        {"searchScope": "org:a org:b org:c repo:d/e repo:f/g"},
+        "searchScope",
+        ["at most 4", "pulumi config set searchScope"],
+    ),
+    "a fence qualifier GitHub does not scope by": (
+        {"searchScope": "org:acme topic:cli"},
+        "searchScope",
+        ["'topic:cli' is not org:<name>", "pulumi config set searchScope"],
+    ),
 }
 
 

@@ -171,6 +171,13 @@ def test_a_rest_search_loads_neither_the_mcp_front_nor_sign_in(task: Path, fake:
     assert {m.split(".")[0] for m in modules} == {"app", "proxy", "search"}
 
 
+def test_only_a_fenced_stack_loads_the_fence(task: Path, fake: FakeGitHub):
+    statuses, modules = loaded(task, fake, [SEARCH, MCP])
+    assert statuses == [200, 200] and "search.fence" not in modules
+    statuses, modules = loaded(task, fake, [SEARCH, MCP], SEARCH_SCOPE="org:pulumi")
+    assert statuses == [200, 200] and "search.fence" in modules
+
+
 def test_an_mcp_request_without_sign_in_loads_no_sign_in(task: Path, fake: FakeGitHub):
     statuses, modules = loaded(task, fake, [MCP])
     assert statuses == [200]

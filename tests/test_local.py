@@ -189,8 +189,9 @@ def test_options_on_a_file_that_exists_is_204_without_origin(server: LocalServer
         ({"UPSTREAM_READ_TIMEOUT": "soon"}, [], "UPSTREAM_READ_TIMEOUT must be a positive number"),
         ({"UPSTREAM_CONNECT_TIMEOUT": "-1"}, [], "UPSTREAM_CONNECT_TIMEOUT must be a positive number"),
         ({}, ["--port", "BUSY"], "cannot listen on 127.0.0.1:"),
+        ({"SEARCH_SCOPE": "org:acme repo:just-a-name"}, [], "SEARCH_SCOPE: 'repo:just-a-name': a repository is"),
     ],
-    ids=["port-not-a-number", "bad-api-url", "bad-read-timeout", "negative-connect-timeout", "busy-port"],
+    ids=["port-not-a-number", "bad-api-url", "bad-read-timeout", "negative-connect-timeout", "busy-port", "bad-fence"],
 )
 def test_bad_settings_stop_the_server_with_one_line(env, args, says):
     with socket.socket() as busy:

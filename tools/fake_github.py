@@ -13,6 +13,10 @@ answers 401 without a token, as GitHub does.
 Sign-in (tools/fake_github_oauth.py): `/login/oauth/authorize`, `/login/oauth/access_token`,
 `/user` and `/user/memberships/orgs/{org}`, as github.com serves them for an OAuth App.
 
+Search answers come from the owners and repositories the query's `repo:`, `org:` and `user:`
+qualifiers name (their union), and a query word `outsider` puts `outsider/leak` first, as a
+GitHub that misread a query would.
+
 Failures can be asked for from outside, by anything that can send a query or a name: a search
 query word, an owner or a repository named after a trigger (`missing` -> 404, `rate-limited` ->
 403 with the primary rate limit spent, `broken` -> 500, `slow` -> an answer after 5 s; a
@@ -25,6 +29,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -57,14 +62,42 @@ class Seen:
     headers: dict[str, str]
 
 
+SCOPE = re.compile(r'(?:^|[\s(])(repo|org|user):"?([A-Za-z0-9._/-]+)', re.IGNORECASE)
+OUTSIDER = "outsider/leak"  # the repository a query word `outsider` slips into an answer
+
+
+def scope(q: str) -> list[str]:
+    """The owners and repositories the positive repo:, org: and user: qualifiers of `q` name: where
+    the fake's answers come from, as GitHub's would (their union: the engines agree on that)."""
+    return [value for _, value in SCOPE.findall(q)]
+
+
+def full_name(n: int, q: str, slug: str, default: str) -> str:
+    """The nth item's repository: within the query's scope if it has one, else `default`; with
+    the word `outsider` in the query, the first is outside anything asked for."""
+    if n == 1 and "outsider" in q.split():
+        return OUTSIDER
+    named = scope(q)
+    if not named:
+        return default
+    where = named[(n - 1) % len(named)]
+    return where if "/" in where else f"{where}/{slug}-{n}"
+
+
+def owner_repo(name: str) -> tuple[str, str]:
+    owner, _, repo = name.partition("/")
+    return owner, repo
+
+
 def repository(n: int, q: str) -> dict[str, Any]:
     # GitHub repository names are ASCII letters, digits, ".", "-" and "_"
     slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in q.lower())[:30].strip("-") or "repo"
+    name = full_name(n, q, slug, f"octo-{n}/{slug}")
     return {
         "id": 1000 + n,
-        "full_name": f"octo-{n}/{slug}",
-        "html_url": f"https://github.com/octo-{n}/{slug}",
-        "url": f"https://api.github.com/repos/octo-{n}/{slug}",
+        "full_name": name,
+        "html_url": f"https://github.com/{name}",
+        "url": f"https://api.github.com/repos/{name}",
         "stargazers_count": 5000 - n,
         "forks_count": 10 * n,
         "description": f"Repository {n} about {q}",
@@ -107,7 +140,7 @@ LINES = [f"    line {n}: value = compute(record, {n})  # a line of realistic len
 
 
 def code_hit(n: int, q: str) -> dict[str, Any]:
-    repo = f"octo-{n}/code-{n}"
+    repo = full_name(n, q, "code", f"octo-{n}/code-{n}")
     path = f"src/module_{n}/handler.py"
     fragment = f"def handler(event):\n    # {q}\n    return respond({q!r}, event)\n"
     return {
@@ -307,7 +340,9 @@ class FakeGitHub:
             body = {
                 "total_count": 321,
                 "incomplete_results": False,
-                "items": [issue("octo", "tracker", n, q) for n in range(1, per_page + 1)],
+                "items": [
+                    issue(*owner_repo(full_name(n, q, "tracker", "octo/tracker")), n, q) for n in range(1, per_page + 1)
+                ],
             }
         elif len(parts) == 5 and parts[0] == "repos" and parts[3] == "issues" and parts[4].isdigit():
             triggered = trigger(parts[1:3]) or (trigger(["missing"]) if int(parts[4]) > 10_000 else None)

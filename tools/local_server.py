@@ -116,7 +116,7 @@ def load_function() -> Any:
 
     try:
         app.service()
-    except ValueError as exc:  # a bad GITHUB_API_URL or UPSTREAM_*_TIMEOUT
+    except ValueError as exc:  # a bad GITHUB_API_URL, UPSTREAM_*_TIMEOUT or SEARCH_SCOPE
         raise StartError(str(exc)) from None
     return app
 
@@ -186,7 +186,11 @@ def make_server(
         """The files rendered for the host the request named (local names only, else 127.0.0.1)."""
         name = host_header if host_header in {f"{h}:{port}" for h in LOCAL_HOSTS} else f"{host}:{port}"
         rendered = site_files(
-            f"http://{name}", os.environ.get("CONTACT_EMAIL"), static_dir, sign_in=bool(function_paths)
+            f"http://{name}",
+            os.environ.get("CONTACT_EMAIL"),
+            static_dir,
+            sign_in=bool(function_paths),
+            scope=tuple(os.environ.get("SEARCH_SCOPE", "").replace(",", " ").split()),
         )
         files = {f"/{f.key}": f for f in rendered}
         files["/"] = files["/index.html"]
@@ -361,6 +365,40 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def banner(base: str, args: argparse.Namespace) -> str:
+    """What the server says when it starts: its URLs, where it asks GitHub, sign-in, the fence."""
+    github = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    if args.fake_github:
+        upstream = f"a built-in fake GitHub at {github}, offline; no token needed"
+    else:
+        token = "with a token" if os.environ.get("GITHUB_TOKEN") else "without a token: 10 searches/min"
+        upstream = f"GitHub at {github}, {token}"
+    signing_in, smoke_token = "", ""
+    if args.auth:
+        smoke_token = f" TOKEN=$(make -s token URL={base}{' FAKE=1' if args.fake_github else ''})"
+        who = (
+            f"as {os.environ.get('FAKE_GITHUB_LOGIN') or 'octocat'}, by the fake GitHub"
+            if args.fake_github
+            else "at GitHub"
+        )
+        signing_in = f"  sign-in       {base}/.well-known/oauth-authorization-server ({who}; state in memory)\n"
+    scope = " ".join(os.environ.get("SEARCH_SCOPE", "").replace(",", " ").split())
+    fenced = f"  fence         {scope} (every search and read stays within it)\n" if scope else ""
+    return (
+        f"GitHub search plugin, local: {base}  ({upstream})\n"
+        f"  landing page  {base}/\n"
+        f"  search        {base}/api/search?q=pulumi&limit=3\n"
+        f"  manifest      {base}/.well-known/ai-plugin.json\n"
+        f"  OpenAPI       {base}/openapi.yaml\n"
+        f"  MCP           {base}/mcp\n"
+        f"{signing_in}"
+        f"{fenced}"
+        f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"
+        f"  smoke test    make smoke URL={base}{smoke_token}\n"
+        "Ctrl-C stops."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", help="default: $PORT, else 3333")
@@ -411,35 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     except StartError as exc:
         print(f"local server not started: {exc}", file=sys.stderr, flush=True)
         return 2
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    github = os.environ.get("GITHUB_API_URL", "https://api.github.com")
-    if args.fake_github:
-        upstream = f"a built-in fake GitHub at {github}, offline; no token needed"
-    else:
-        token = "with a token" if os.environ.get("GITHUB_TOKEN") else "without a token: 10 searches/min"
-        upstream = f"GitHub at {github}, {token}"
-    signing_in, smoke_token = "", ""
-    if args.auth:
-        smoke_token = f" TOKEN=$(make -s token URL={base}{' FAKE=1' if args.fake_github else ''})"
-        who = (
-            f"as {os.environ.get('FAKE_GITHUB_LOGIN') or 'octocat'}, by the fake GitHub"
-            if args.fake_github
-            else "at GitHub"
-        )
-        signing_in = f"  sign-in       {base}/.well-known/oauth-authorization-server ({who}; state in memory)\n"
-    print(
-        f"GitHub search plugin, local: {base}  ({upstream})\n"
-        f"  landing page  {base}/\n"
-        f"  search        {base}/api/search?q=pulumi&limit=3\n"
-        f"  manifest      {base}/.well-known/ai-plugin.json\n"
-        f"  OpenAPI       {base}/openapi.yaml\n"
-        f"  MCP           {base}/mcp\n"
-        f"{signing_in}"
-        f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"
-        f"  smoke test    make smoke URL={base}{smoke_token}\n"
-        "Ctrl-C stops.",
-        flush=True,
-    )
+    print(banner(f"http://127.0.0.1:{server.server_address[1]}", args), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

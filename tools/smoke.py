@@ -11,6 +11,7 @@ sign-in and no TOKEN, the checks that need one are listed as SKIP with what to d
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +51,32 @@ MORE_OF_GITHUB: tuple[tuple[str, dict[str, Any], str, dict[str, str]], ...] = (
 )
 
 
+# How the pages name a fence (infra/site.py, scope_sentence): "It answers only about org:a, repo:b/c, as..."
+FENCE_SAID = re.compile(r"It answers only about (.+?), as its owner chose")
+OUTSIDE_SAID = "outside what this service answers about"
+
+
+def fence_of(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The fence a stack's openapi.yaml names; () when it answers about all of GitHub."""
+    found = FENCE_SAID.search(str(spec.get("info", {}).get("description", "")))
+    return tuple(found[1].split(", ")) if found else ()
+
+
+def fenced_out(fence: tuple[str, ...], full_name: str) -> bool:
+    """Whether a fence leaves `owner/repo` out: neither its owner nor itself is in it."""
+    owner = full_name.split("/", maxsplit=1)[0].lower()
+    inside = {item.split(":", 1)[1].lower() for item in fence}
+    return bool(fence) and owner not in inside and full_name.lower() not in inside
+
+
+def touches(arguments: dict[str, Any]) -> str:
+    """The repository a smoke call names."""
+    if "owner" in arguments:
+        return f"{arguments['owner']}/{arguments['repo']}"
+    found = re.search(r"repo:(\S+)", str(arguments.get("query") or arguments.get("q")))
+    return found[1] if found else ""
+
+
 class CheckFailed(Exception):
     pass
 
@@ -73,6 +100,7 @@ class Smoke:
             self.http.headers["Authorization"] = f"Bearer {token}"
         self.token = token
         self.spec: dict[str, Any] | None = None
+        self.fence: tuple[str, ...] = ()
         self.results: list[tuple[str, str | None]] = []
         self.skipped: list[str] = []
 
@@ -162,6 +190,7 @@ class Smoke:
             servers[0].get("url") == self.base, f"servers[0].url is {servers[0].get('url')!r}, expected {self.base!r}"
         )
         self.spec = spec
+        self.fence = fence_of(spec)
 
     def pages(self) -> None:
         self.fetch("/", "text/html")
@@ -183,8 +212,12 @@ class Smoke:
         expect(head.status_code == 200, f"HEAD answered {head.status_code}")
 
     def more_of_github(self) -> None:
-        for _, _, path, params in MORE_OF_GITHUB:
+        for _, arguments, path, params in MORE_OF_GITHUB:
             response = self.get(path, params=params)
+            if fenced_out(self.fence, touches(arguments)):  # the stack's fence leaves it out: 403, saying so
+                expect(response.status_code == 403, f"{path}, outside the fence, answered {response.status_code}")
+                expect(response.json()["error"]["code"] == "outside_scope", f"{path}: {response.text[:200]}")
+                continue
             if path == "/api/search/code" and response.status_code == 503:
                 expect(response.json()["error"]["code"] == "not_configured", f"{path}: {response.text[:200]}")
                 continue  # no token on the stack: said so, in the error shape
@@ -246,6 +279,9 @@ class Smoke:
             text = str(call.get("content"))[:200]
             if name == "search_code" and call.get("isError") and "githubToken" in text:
                 continue  # a stack without a token: GitHub answers code search only with one, and it says so
+            if name != "search_repositories" and fenced_out(self.fence, touches(arguments)):
+                expect(call.get("isError") is True and OUTSIDE_SAID in text, f"{name}, outside the fence: {text}")
+                continue
             expect(call.get("isError") is not True, f"{name} failed: {text}")
             problems = list(
                 Draft202012Validator(tools[name]["outputSchema"]).iter_errors(call.get("structuredContent"))
@@ -278,7 +314,7 @@ class Smoke:
             )
         searches = (
             ("search: /api/search?q=pulumi is 200, matches the spec, says X-Search-Cache; HEAD too", self.search),
-            ("code, issues, files: each REST route answers its schema", self.more_of_github),
+            ("code, issues, files: each REST route answers its schema (or 403 outside a fence)", self.more_of_github),
             ("errors: no q 400, POST 405, unknown path 404, each JSON, not cached", self.errors),
             ("mcp: initialize, tools/list (7 tools), a call of each new tool matching its schema; GET 405", self.mcp),
         )

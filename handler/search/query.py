@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
+from search.syntax import code_mistake, issue_mistake, repository_mistake
+
 SORTS = ("stars", "forks", "updated", "help-wanted-issues")
 ISSUE_SORTS = ("comments", "reactions", "created", "updated")  # absent: GitHub's best match
 KINDS = {"issue": "is:issue", "pr": "is:pr"}
@@ -87,6 +89,7 @@ def parse_query(params: object) -> SearchQuery:
     if not isinstance(params, Mapping):
         raise BadRequest("malformed query string")
     q = _q(params, "the GitHub repository search query, e.g. q=pulumi language:python")
+    _check(repository_mistake(q))
     sort = _choice(params, "sort", SORTS, DEFAULT_SORT)
     order = _choice(params, "order", ORDERS, DEFAULT_ORDER)
     return SearchQuery(q=q, sort=sort, order=order, limit=_limit(params))
@@ -99,6 +102,11 @@ def _q(params: Mapping[str, object], what: str) -> str:
     if len(q) > MAX_Q_LENGTH:
         raise BadRequest(f"'q' must be at most {MAX_Q_LENGTH} characters (got {len(q)})")
     return q
+
+
+def _check(mistake: str | None) -> None:
+    if mistake is not None:
+        raise BadRequest(mistake)
 
 
 def _limit(params: Mapping[str, object]) -> int:
@@ -140,6 +148,7 @@ class CodeQuery:
 def parse_code_query(params: object) -> CodeQuery:
     params = _mapping(params)
     q = _q(params, "GitHub code search syntax, e.g. q=WebAcl language:python repo:pulumi/examples")
+    _check(code_mistake(q))
     return CodeQuery(q, _limit(params))
 
 
@@ -164,6 +173,7 @@ def parse_issue_query(params: object) -> IssueQuery:
     params = _mapping(params)
     q = _q(params, "GitHub issue search syntax, e.g. q=repo:pulumi/pulumi-aws is:open label:bug")
     kind = _choice(params, "kind", tuple(KINDS), "")
+    _check(issue_mistake(q, kind))
     if kind and KINDS[kind] not in q.split():
         q = f"{q} {KINDS[kind]}"
     sort = _choice(params, "sort", ISSUE_SORTS, "")

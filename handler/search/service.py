@@ -17,6 +17,11 @@ from search.mapping import Unexpected, first, parse_json, readme_text, repositor
 from search.query import CodeQuery, FilePath, IssueQuery, IssueRef, RepositoryName, SearchQuery
 from search.ttl_cache import Entry, TtlCache, View
 
+# typing stays out of the cold start, and so does the fence, for the stacks without one.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from search.fence import Fence
+
 DEFAULT_TTL_SECONDS = 300
 STALE_MAX_AGE_SECONDS = 30
 DEFAULT_RETRY_AFTER_SECONDS = 60
@@ -73,6 +78,7 @@ class Outcome:
 
     __slots__ = (
         "cache",
+        "dropped",
         "github_token",
         "rate_limit_remaining",
         "time_left",
@@ -87,6 +93,7 @@ class Outcome:
         # Seconds before the function is stopped (Lambda's context); None: no limit (local mode).
         self.time_left = time_left
         self.upstream_calls = 0
+        self.dropped = 0  # items GitHub answered from outside the fence, left out
         self.token_refused: bool | None = None  # True when GitHub refused the configured token (the alarm's signal)
         self.upstream_status: int | None = None
         self.upstream_ms: float | None = None
@@ -150,8 +157,11 @@ class SearchService:
         cache: TtlCache | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        *,
+        fence: Fence | None = None,
     ) -> None:
         self.client = client
+        self.fence = fence  # the owners and repositories it answers about; None: all of GitHub
         self.ttl = ttl_seconds
         self.cache = cache if cache is not None else TtlCache()
         self.clock = clock
@@ -159,36 +169,51 @@ class SearchService:
 
     def search(self, query: SearchQuery, outcome: Outcome) -> Result:
         """`GET /search/repositories`."""
-        return self._search("/search/repositories", query, search_answer, "repos", outcome)
+        return self._search("/search/repositories", query, search_answer, ("repos", "full_name"), outcome)
 
     def code(self, query: CodeQuery, outcome: Outcome) -> Result:
         """`GET /search/code` with its text matches; GitHub answers it only with a token."""
         if not self.client.has_token and not outcome.github_token:
             raise Failure(503, "not_configured", UNCONFIGURED_CODE_SEARCH)
-        return self._search("/search/code", query, code_answer, "hits", outcome, headers=TEXT_MATCHES)
+        return self._search("/search/code", query, code_answer, ("hits", "repository"), outcome, headers=TEXT_MATCHES)
 
     def issues(self, query: IssueQuery, outcome: Outcome) -> Result:
-        """`GET /search/issues`: issues and pull requests."""
-        return self._search("/search/issues", query, issues_answer, "issues", outcome)
+        """`GET /search/issues`: issues and pull requests; within a fence, with GitHub's advanced
+        issue search, which reads the fence's OR group (search/fence.py)."""
+        return self._search("/search/issues", query, issues_answer, ("issues", "repository"), outcome, advanced=True)
 
     def _search(
         self,
         path: str,
         query: SearchQuery | CodeQuery | IssueQuery,
         mapping: Callable[[object], dict[str, object]],
-        key: str,
+        items: tuple[str, str],
         outcome: Outcome,
         *,
         headers: Mapping[str, str] | None = None,
+        advanced: bool = False,
     ) -> Result:
-        """One GitHub search per query (its largest page); every `limit` is cut from that answer."""
+        """One GitHub search per query (its largest page); every `limit` is cut from that answer.
+        `items`: the answer's list, and the field naming each item's repository."""
+        key, name = items
+        params = query.github_params()
+        q = query.q
+        if self.fence is not None:
+            q = self._fenced(q, advanced=advanced)
+            params = [(k, q if k == "q" else v) for k, v in params] + (
+                [("advanced_search", "true")] if advanced else []
+            )
+
+        def decode(body: bytes) -> dict[str, object]:
+            answer = mapping(parse_json(body))
+            if self.fence is None:
+                return answer
+            answer, outcome.dropped = self.fence.kept(answer, key, name)
+            return answer
+
+        # The query GitHub is sent is the key: no answer within one fence serves another.
         entry, cache, max_age = self._fetch(
-            (path, *query.upstream_key),
-            path,
-            query.github_params(),
-            lambda body: mapping(parse_json(body)),
-            outcome,
-            headers=headers,
+            (path, q, *query.upstream_key[1:]), path, params, decode, outcome, headers=headers
         )
         view = entry.views.get(query.limit)
         if view is None:
@@ -197,8 +222,25 @@ class SearchService:
         outcome.cache = cache
         return Result(view, cache, max_age)
 
+    def _fenced(self, q: str, *, advanced: bool) -> str:
+        from search.fence import OutsideScope
+
+        assert self.fence is not None
+        try:
+            return self.fence.fenced(q, advanced=advanced)
+        except OutsideScope as exc:
+            raise Failure(403, "outside_scope", str(exc)) from None
+        except ValueError as exc:
+            raise Failure(400, "invalid_request", str(exc)) from None
+
+    def _inside(self, full_name: str) -> None:
+        """403 for a repository outside the fence, before any call or cache is looked at."""
+        if self.fence is not None and not self.fence.allows(full_name):
+            raise Failure(403, "outside_scope", self.fence.refusal(f"repository {full_name}"))
+
     def issue(self, ref: IssueRef, outcome: Outcome) -> Result:
         """One issue or pull request, by number."""
+        self._inside(ref.name.full_name)
         missing = Failure(404, "not_found", f"no issue or pull request {ref.name.full_name}#{ref.number} on GitHub")
         entry, cache, max_age = self._fetch(
             ("issue", *ref.key),
@@ -212,6 +254,7 @@ class SearchService:
 
     def file(self, path: FilePath, outcome: Outcome) -> Result:
         """A file's text (cut) or a directory's listing, at a ref or the default branch."""
+        self._inside(path.name.full_name)
         at = f" at {path.ref}" if path.ref else ""
         missing = Failure(404, "not_found", f"no {path.path or 'root'} in {path.name.full_name}{at} on GitHub")
         entry, cache, max_age = self._fetch(
@@ -234,6 +277,7 @@ class SearchService:
 
     def repository(self, name: RepositoryName, outcome: Outcome) -> Result:
         """A repository's facts and README: two GitHub calls, each cached and revalidated."""
+        self._inside(name.full_name)
         missing = Failure(404, "not_found", f"repository {name.full_name} not found on GitHub")
         page, page_cache, page_age = self._fetch(
             ("repo", *name.key), name.path, [], lambda body: repository_page(parse_json(body)), outcome, missing=missing
