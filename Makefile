@@ -62,9 +62,10 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 ## GITHUB_TOKEN and GITHUB_API_URL pass through; FAKE=1 answers from a built-in fake GitHub (offline);
 ## AUTH=1 puts sign-in with GitHub in front of /mcp and /api (with FAKE=1, the fake GitHub signs you in);
 ## LIKE_AWS=1 sends headers as a deployed stack does (API Gateway's renaming, the edge function's repair);
-## SCOPE="org:acme repo:other/tool" fences it as searchScope does a stack.
+## SCOPE="org:acme repo:other/tool" fences it as searchScope does a stack; PRIVATE=1 (with AUTH=1) lets
+## people read their private repositories through a GitHub App (with FAKE=1, the fake's).
 dev: install
-	PORT=$(PORT) $(if $(SCOPE),SEARCH_SCOPE="$(SCOPE)") $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) \
+	PORT=$(PORT) $(if $(SCOPE),SEARCH_SCOPE="$(SCOPE)") $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) $(if $(PRIVATE),--private) \
 	  $(if $(LIKE_AWS),--like-aws$(if $(filter unrepaired,$(LIKE_AWS)),=unrepaired))
 
 ## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url) [TOKEN=<access token>]

@@ -56,6 +56,7 @@ api = SearchApi(
     tracing=settings.tracing,
     sign_in=sign_in,
     search_scope=settings.search_scope,
+    private_repositories=settings.private_repositories,
 )
 firewall = (
     Firewall(

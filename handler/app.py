@@ -81,6 +81,7 @@ def handler(event: object, context: object = None) -> Response:
         "rate_limit_remaining": outcome.rate_limit_remaining,
         "token_refused": outcome.token_refused,
         "login": fields["login"],  # with sign-in: who searched (never their tokens)
+        "repository": outcome.repository,  # and which repository they read
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
     log.info("request %s", " ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)
@@ -97,6 +98,8 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> Answer:
         if person is not None:  # the search runs as this person, with their own GitHub token
             outcome.github_token = person.github_token
             fields["login"] = person.login
+            if person.sealed is not None:  # private repositories: their answers are theirs alone
+                outcome.person = str(person.user_id or person.login)
         if request.resource == MCP_PATH:
             return _mcp(request, outcome, fields), None
         return _rest(request, outcome)
@@ -187,8 +190,10 @@ def _answer(parse: Callable[[], Any], run: Callable[[Any, Outcome], Result], out
     outcome.cache = "MISS"  # unless the service finds it HIT, REVALIDATED or STALE
     try:
         # A signed-in person's answer: no shared cache may keep it for a request without their token
-        # (RFC 9111 section 3.5 lets one store an answer to an Authorization request marked public).
-        return ok(run(parsed, outcome), shared=outcome.github_token is None), parsed
+        # (RFC 9111 section 3.5 lets one store an answer to an Authorization request marked public);
+        # one that may hold their private code, no cache at all.
+        scope = "no-store" if outcome.person else "public" if outcome.github_token is None else "private"
+        return ok(run(parsed, outcome), scope=scope), parsed
     except Failure as exc:
         return failed(exc), parsed
 
@@ -212,11 +217,11 @@ def error(status: int, code: str, message: str, headers: Mapping[str, str] | Non
     )
 
 
-def ok(result: Result, *, shared: bool = True) -> Response:
-    scope = "public" if shared else "private"
-    return json_response(
-        200, result.text, {"Cache-Control": f"{scope}, max-age={result.max_age}", CACHE_HEADER: result.cache}
-    )
+def ok(result: Result, *, scope: str = "public") -> Response:
+    """`scope`: public (anyone's answer), private (one person's, of public data) or no-store (one
+    person's, perhaps of their private repositories)."""
+    control = "private, no-store" if scope == "no-store" else f"{scope}, max-age={result.max_age}"
+    return json_response(200, result.text, {"Cache-Control": control, CACHE_HEADER: result.cache})
 
 
 def failed(failure: Failure) -> Response:

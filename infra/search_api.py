@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from infra.api_definition import Route, definition, slug
 from infra.function_code import LAMBDA_HANDLER, build_archive
 from infra.sign_in import SignIn, table_policy
+from infra.token_key import TokenKey, use_policy
 
 RUNTIME = "python3.14"  # the newest Python Lambda offers
 ARCHITECTURE = "arm64"
@@ -95,6 +96,7 @@ class SearchApi(pulumi.ComponentResource):
         tracing: bool = False,
         sign_in: SignIn | None = None,
         search_scope: tuple[str, ...] = (),
+        private_repositories: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:api:SearchApi", name, None, opts)
@@ -111,6 +113,7 @@ class SearchApi(pulumi.ComponentResource):
             environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
         if sign_in is not None:
             environment |= sign_in.environment()
+        self.private_repositories = private_repositories
         self.function = self._function(name, environment, log_retention_days, tracing, sign_in)
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-rest-api",
@@ -153,6 +156,17 @@ class SearchApi(pulumi.ComponentResource):
             function_policies.append(
                 aws.iam.RolePolicy(f"{name}-function-sign-in", role=role.id, policy=policy, opts=child)
             )
+        if self.private_repositories:  # the GitHub tokens it keeps read private code: sealed with a key
+            self.token_key: TokenKey | None = TokenKey(f"{name}-token", role_arn=role.arn, opts=child)
+            key_arn = self.token_key.key.arn
+            environment = {**environment, "PRIVATE_REPOSITORIES": "true", "TOKEN_KEY_ID": key_arn}
+            function_policies.append(
+                aws.iam.RolePolicy(
+                    f"{name}-function-token-key", role=role.id, policy=key_arn.apply(use_policy), opts=child
+                )
+            )
+        else:
+            self.token_key = None
         archive = build_archive()
         return aws.lambda_.Function(
             f"{name}-function",

@@ -70,6 +70,7 @@ DEFAULTS: dict[str, str] = {
     "authAllowedOrgs": "",
     "deletionProtection": "false",
     "searchScope": "",
+    "privateRepositories": "false",
 }
 AUTH_MODES = ("none", "github")
 # GitHub's rule for user and organization names: letters, digits and single hyphens, 39 at most.
@@ -120,6 +121,8 @@ class Settings:
     deletion_protection: bool = False
     # The fence: owners (org:, user:) and repositories (repo:) the stack answers about; () is all.
     search_scope: tuple[str, ...] = ()
+    # People read their private repositories through a GitHub App (sign-in's app is one then).
+    private_repositories: bool = False
 
     @property
     def sign_in(self) -> bool:
@@ -228,6 +231,25 @@ def _search_scope(raw: Mapping[str, str]) -> tuple[str, ...]:
     except ValueError as exc:
         raise ConfigError("searchScope", str(exc), _set("searchScope", '"org:my-org repo:other/tool"')) from None
     return () if fence is None else tuple(f"{kind}:{value}" for kind, value in fence.items)
+
+
+def _private_repositories(raw: Mapping[str, str], auth: str, client_id: str | None) -> bool:
+    if not _flag(raw, "privateRepositories"):
+        return False
+    if auth != "github":
+        raise ConfigError(
+            "privateRepositories",
+            "reads each person's private repositories, so it needs sign-in (auth github)",
+            "create a GitHub App (README, 'Private repositories'), then " + _set("auth", "github"),
+        )
+    if client_id is not None and client_id.startswith("Ov"):
+        raise ConfigError(
+            "githubOAuthClientId",
+            f"{client_id!r} is an OAuth App's client ID; private repositories need a GitHub App's (Iv23...), "
+            "whose read-only permissions the organization approves",
+            "make github-app URL=$(pulumi stack output url), or create one by hand (README, 'Private repositories')",
+        )
+    return True
 
 
 def _sign_in(raw: Mapping[str, str], secret_keys: frozenset[str]) -> tuple[str, str | None]:
@@ -364,6 +386,7 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
         auth_allowed_orgs=_names(raw, "authAllowedOrgs", "my-org"),
         deletion_protection=_flag(raw, "deletionProtection"),
         search_scope=_search_scope(raw),
+        private_repositories=_private_repositories(raw, auth, client_id),
     )
 
 

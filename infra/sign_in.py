@@ -77,6 +77,13 @@ def for_stack(settings: Settings, client_secret: pulumi.Output[str]) -> SignIn:
             "auth is github, and neither authAllowedUsers nor authAllowedOrgs is set: anyone with a GitHub "
             "account may sign in and search on their own quota. Limit it with: pulumi config set authAllowedOrgs <org>"
         )
+    if settings.private_repositories:
+        pulumi.log.info(
+            "privateRepositories: whoever signs in reads, read-only, the private repositories they may read where "
+            "your GitHub App is installed (Metadata, Contents, Issues and Pull requests: read). Their GitHub tokens "
+            "expire in 8 hours and are renewed by the function; the table holds them only sealed with the stack's "
+            "own KMS key (about 1 USD a month)."
+        )
     return SignIn(
         SignInTable("sign-in", deletion_protection=settings.deletion_protection),
         client_id=settings.github_oauth_client_id or "",

@@ -23,6 +23,12 @@ SIGN_IN = (
     ("wafEnabled", "true"),
     ("deletionProtection", "true"),
 )
+PRIVATE = (
+    ("auth", "github"),
+    ("githubOAuthClientId", "Iv23liTESTCLIENTID000"),
+    ("authAllowedOrgs", "acme"),
+    ("privateRepositories", "true"),
+)
 CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {
     "dev": ("dev", (), ()),
     "prod": ("prod", (), (("githubToken", TOKEN),)),
@@ -30,6 +36,8 @@ CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str]
     "hardened": ("prod", HARDENED, (("githubToken", TOKEN),)),
     # Sign-in with GitHub, an allow-list, the firewall keyed per user, the table protected.
     "sign-in": ("prod", SIGN_IN, (("githubToken", TOKEN), ("githubOAuthClientSecret", OAUTH_SECRET))),
+    # Private repositories: sign-in with a GitHub App, its tokens sealed with the stack's own key.
+    "private": ("prod", PRIVATE, (("githubToken", TOKEN), ("githubOAuthClientSecret", OAUTH_SECRET))),
 }
 
 

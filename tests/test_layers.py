@@ -189,4 +189,4 @@ def test_with_sign_in_a_search_loads_the_door_and_not_the_authorization_server(t
     statuses, modules = loaded(task, fake, [SEARCH, {**MCP, "headers": {"Authorization": "Bearer gsa_unknown"}}], **env)
     assert statuses == [401, 401]
     signin = {m for m in modules if m.startswith("signin")}
-    assert signin == {"signin", "signin.door", "signin.gate", "signin.store", "signin.sigv4"}
+    assert signin == {"signin", "signin.door", "signin.gate", "signin.store", "signin.aws_json", "signin.sigv4"}

@@ -36,6 +36,7 @@ COMPONENTS = {
     "github-search:waf:Firewall",
     "github-search:auth:SignInTable",
     "github-search:cdn:EdgeChallenge",
+    "github-search:auth:TokenKey",
 }
 OPTIONAL_COMPONENTS = {
     "github-search:dns:Domain",
@@ -43,6 +44,7 @@ OPTIONAL_COMPONENTS = {
     "github-search:waf:Firewall",
     "github-search:auth:SignInTable",
     "github-search:cdn:EdgeChallenge",
+    "github-search:auth:TokenKey",
 }
 
 
@@ -51,7 +53,7 @@ def graph(request) -> Graph:
     return Graph(recording(request.param))
 
 
-@pytest.fixture(params=[c for c in ALL if c != "sign-in"])
+@pytest.fixture(params=[c for c in ALL if c not in ("sign-in", "private")])
 def open_graph(request) -> Graph:
     """A stack without sign-in, whose searches CloudFront may cache (tests/test_sign_in_graph.py: with)."""
     return Graph(recording(request.param))

@@ -165,6 +165,27 @@ def code_hit(n: int, q: str) -> dict[str, Any]:
     }
 
 
+def private_page(full_name: str) -> dict[str, Any]:
+    """What makes a repository answer private, on top of a public one's fields."""
+    return {
+        "full_name": full_name,
+        "html_url": f"https://github.com/{full_name}",
+        "url": f"https://api.github.com/repos/{full_name}",
+        "private": True,
+        "visibility": "private",
+        "description": f"The private {full_name.split('/')[1]} project",
+    }
+
+
+def private_hit(n: int, q: str, full_name: str) -> dict[str, Any]:
+    hit = code_hit(n, q)
+    return {
+        **hit,
+        "html_url": f"https://github.com/{full_name}/blob/main/{hit['path']}",
+        "repository": {**hit["repository"], **private_page(full_name)},
+    }
+
+
 def issue(owner: str, repo: str, number: int, q: str = "") -> dict[str, Any]:
     pull = number % 3 == 0
     return {
@@ -306,6 +327,21 @@ class FakeGitHub:
         signed_in = self.oauth.api(seen.path, seen.headers)
         return Answer(signed_in[0], signed_in[1], rate_limit_headers()) if signed_in is not None else None
 
+    def _hidden(self, owner: str, repo: str) -> bool:
+        return self.oauth.is_private(f"{owner}/{repo}")
+
+    def _may_read(self, owner: str, repo: str, seen: Seen) -> bool:
+        """A private repository is there only for a token that may read it (404 otherwise, as GitHub)."""
+        return not self._hidden(owner, repo) or f"{owner}/{repo}".lower() in self.oauth.visible(seen.headers)
+
+    def _private(self, seen: Seen) -> list[str]:
+        """The private repositories a search shows this token first: those it may read, within
+        the query's repo:, org: and user: qualifiers if it has any."""
+        named = {value.lower() for value in scope(seen.params.get("q", ""))}
+        return sorted(
+            name for name in self.oauth.visible(seen.headers) if not named or {name, name.split("/")[0]} & named
+        )
+
     def next_answer(self, seen: Seen) -> Answer:  # noqa: PLR0912 - one branch per GitHub endpoint
         with self._lock:
             self.seen.append(seen)
@@ -321,6 +357,10 @@ class FakeGitHub:
                 return Answer(422, validation_failed("q", "missing"))
             triggered = trigger(seen.params["q"].split())
             body = search_answer(seen.params)
+            q = seen.params["q"]
+            body["items"] = [
+                {**repository(n, q), **private_page(name)} for n, name in enumerate(self._private(seen), 1)
+            ] + body["items"]
         elif seen.path == "/search/code":
             if "authorization" not in seen.headers:
                 return Answer(
@@ -328,10 +368,12 @@ class FakeGitHub:
                 )
             triggered = trigger(seen.params.get("q", "").split())
             per_page = int(seen.params.get("per_page", "30"))
+            q = seen.params.get("q", "")
+            hidden = [private_hit(n, q, name) for n, name in enumerate(self._private(seen), 1)]
             body = {
                 "total_count": 777,
                 "incomplete_results": False,
-                "items": [code_hit(n, seen.params.get("q", "")) for n in range(1, per_page + 1)],
+                "items": hidden + [code_hit(n, q) for n in range(1, per_page + 1)],
             }
         elif seen.path == "/search/issues":
             q = seen.params.get("q", "")
@@ -340,10 +382,13 @@ class FakeGitHub:
             body = {
                 "total_count": 321,
                 "incomplete_results": False,
-                "items": [
+                "items": [issue(*owner_repo(name), n, q) for n, name in enumerate(self._private(seen), 1)]
+                + [
                     issue(*owner_repo(full_name(n, q, "tracker", "octo/tracker")), n, q) for n in range(1, per_page + 1)
                 ],
             }
+        elif parts[0] == "repos" and len(parts) >= 3 and not self._may_read(parts[1], parts[2], seen):
+            return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
         elif len(parts) == 5 and parts[0] == "repos" and parts[3] == "issues" and parts[4].isdigit():
             triggered = trigger(parts[1:3]) or (trigger(["missing"]) if int(parts[4]) > 10_000 else None)
             body = issue(parts[1], parts[2], int(parts[4]))
@@ -358,12 +403,18 @@ class FakeGitHub:
         elif len(parts) in (3, 4) and parts[0] == "repos" and parts[3:] in ([], ["readme"]):
             owner, repo = parts[1:3]
             triggered = trigger([owner, repo]) or (trigger(["missing"]) if parts[3:] and repo == "no-readme" else None)
-            body = repository_page(owner, repo) if len(parts) == 3 else readme(owner, repo).encode()
+            page = {
+                **repository_page(owner, repo),
+                **(private_page(f"{owner}/{repo}") if self._hidden(owner, repo) else {}),
+            }
+            body = page if len(parts) == 3 else readme(owner, repo).encode()
         else:
             return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
         if triggered is not None:
             return triggered
-        tag = json.dumps([seen.path, seen.params], sort_keys=True).encode()
+        # From what is answered, as GitHub's: two people who see different things get different tags.
+        text = body.decode(errors="replace") if isinstance(body, bytes) else body
+        tag = json.dumps([seen.path, seen.params, text], sort_keys=True, default=str).encode()
         etag = 'W/"' + hashlib.sha256(tag).hexdigest()[:32] + '"'
         if seen.headers.get("if-none-match") == etag:
             return Answer(304, b"", {"etag": etag, **rate_limit_headers()})

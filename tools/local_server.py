@@ -52,6 +52,7 @@ MAX_BODY_BYTES = 1 << 20
 # one), or a body that takes longer in all, is closed: a slow client holds a thread no longer.
 IDLE_TIMEOUT_SECONDS = 10.0
 UNREACHABLE_HINT = "offline? `make dev FAKE=1` answers from a built-in fake GitHub"
+FAKE_ORG = "acme"  # where --private --fake-github installs the fake GitHub App
 # The names a browser or client on this machine may use for the server; each gets its own URLs.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 log = logging.getLogger("local_server")
@@ -382,6 +383,9 @@ def banner(base: str, args: argparse.Namespace) -> str:
             else "at GitHub"
         )
         signing_in = f"  sign-in       {base}/.well-known/oauth-authorization-server ({who}; state in memory)\n"
+    if getattr(args, "private", False):
+        readable = f"{FAKE_ORG}/private-plans, by the fake GitHub App" if args.fake_github else "where your app is"
+        signing_in += f"  private       your private repositories, read-only ({readable})\n"
     scope = " ".join(os.environ.get("SEARCH_SCOPE", "").replace(",", " ").split())
     fenced = f"  fence         {scope} (every search and read stays within it)\n" if scope else ""
     return (
@@ -406,6 +410,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fake-github", action="store_true", help="answer from a built-in fake GitHub (offline)")
     parser.add_argument("--auth", action="store_true", help="sign-in with GitHub in front of /mcp and /api")
     parser.add_argument(
+        "--private",
+        action="store_true",
+        help="with --auth: people read their private repositories through a GitHub App (its id and secret "
+        "in GITHUB_OAUTH_CLIENT_ID and _SECRET; with --fake-github, the fake's)",
+    )
+    parser.add_argument(
         "--like-aws",
         nargs="?",
         const="repaired",
@@ -425,11 +435,20 @@ def main(argv: list[str] | None = None) -> int:
 
         fake = FakeGitHub()
         fake.oauth.login = os.environ.get("FAKE_GITHUB_LOGIN") or fake.oauth.login
+        if args.private:  # a GitHub App installed on acme, with a private repository you may read
+            fake.oauth.expiring = True
+            fake.oauth.installed = {FAKE_ORG}
+            fake.oauth.private = {f"{FAKE_ORG}/private-plans": {fake.oauth.login}, f"{FAKE_ORG}/payroll": set()}
         os.environ["GITHUB_API_URL"] = fake.start().url
         # The fake takes any token; one is set so that code search (token-only on GitHub) works offline.
         os.environ.setdefault("GITHUB_TOKEN", "fake-github-accepts-any-token")
         os.environ.setdefault("GITHUB_OAUTH_CLIENT_ID", "fake-oauth-app")
         os.environ.setdefault("GITHUB_OAUTH_CLIENT_SECRET", "fake-oauth-app-secret")
+    if args.private and not args.auth:
+        print("local server not started: --private (PRIVATE=1) needs --auth (AUTH=1)", file=sys.stderr, flush=True)
+        return 2
+    if args.private:
+        os.environ["PRIVATE_REPOSITORIES"] = "true"
     if args.auth:
         os.environ["AUTH"] = "github"
         missing = [k for k in ("GITHUB_OAUTH_CLIENT_ID", "GITHUB_OAUTH_CLIENT_SECRET") if not os.environ.get(k)]

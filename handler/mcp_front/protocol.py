@@ -55,14 +55,22 @@ INSTRUCTIONS = (
 )
 
 
+PRIVATE = (
+    "The person signed in also reaches their private repositories where this server's GitHub App is "
+    "installed, read-only, in every tool; a private repository they may not read answers not found. "
+)
+
+
 def instructions(fence: Fence | None) -> str:
-    """The instructions, with the fence named in full first when the owner set one."""
+    """The instructions, with the fence named in full first when the owner set one, and what
+    signed-in people reach with private repositories on."""
+    private = PRIVATE if os.environ.get("PRIVATE_REPOSITORIES", "").strip().lower() == "true" else ""
     if fence is None:
-        return INSTRUCTIONS
+        return private + INSTRUCTIONS
     return (
         f"This server answers only about {fence.describe()} (its owner's scope): every search stays within "
         "them, and a query or a read that names another owner or repository is refused, so do not ask for "
-        "one. " + INSTRUCTIONS
+        "one. " + private + INSTRUCTIONS
     )
 
 

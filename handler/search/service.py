@@ -80,7 +80,9 @@ class Outcome:
         "cache",
         "dropped",
         "github_token",
+        "person",
         "rate_limit_remaining",
+        "repository",
         "time_left",
         "token_refused",
         "upstream_calls",
@@ -100,6 +102,10 @@ class Outcome:
         self.rate_limit_remaining: str | None = None
         # Sign-in: the signed-in person's GitHub token, used instead of the stack's.
         self.github_token: str | None = None
+        # With private repositories: whose answers these are (their account's id). Part of every
+        # cache key, so that nothing one person's token fetched is served to anyone else.
+        self.person: str | None = None
+        self.repository: str | None = None  # the repository a read named, for the log line (an owner's audit)
 
 
 def _view(value: dict[str, object]) -> View:
@@ -241,6 +247,7 @@ class SearchService:
     def issue(self, ref: IssueRef, outcome: Outcome) -> Result:
         """One issue or pull request, by number."""
         self._inside(ref.name.full_name)
+        outcome.repository = ref.name.full_name
         missing = Failure(404, "not_found", f"no issue or pull request {ref.name.full_name}#{ref.number} on GitHub")
         entry, cache, max_age = self._fetch(
             ("issue", *ref.key),
@@ -255,6 +262,7 @@ class SearchService:
     def file(self, path: FilePath, outcome: Outcome) -> Result:
         """A file's text (cut) or a directory's listing, at a ref or the default branch."""
         self._inside(path.name.full_name)
+        outcome.repository = path.name.full_name
         at = f" at {path.ref}" if path.ref else ""
         missing = Failure(404, "not_found", f"no {path.path or 'root'} in {path.name.full_name}{at} on GitHub")
         entry, cache, max_age = self._fetch(
@@ -278,6 +286,7 @@ class SearchService:
     def repository(self, name: RepositoryName, outcome: Outcome) -> Result:
         """A repository's facts and README: two GitHub calls, each cached and revalidated."""
         self._inside(name.full_name)
+        outcome.repository = name.full_name
         missing = Failure(404, "not_found", f"repository {name.full_name} not found on GitHub")
         page, page_cache, page_age = self._fetch(
             ("repo", *name.key), name.path, [], lambda body: repository_page(parse_json(body)), outcome, missing=missing
@@ -309,9 +318,12 @@ class SearchService:
 
         A 404 raises `missing` when given; with `absent`, it is an answer (None) cached like any other.
         """
+        key = key if outcome.person is None else ("person", outcome.person, key)  # theirs alone
         now = self.clock()
         entry = self.cache.get(key, now)
-        if entry is not None and entry.age(now) <= self.ttl:
+        # A person's answer is asked again every time, with its ETag (a 304 costs no rate limit):
+        # GitHub decides, on each request, whether they may still read a private repository.
+        if entry is not None and outcome.person is None and entry.age(now) <= self.ttl:
             # What is left of its freshness, so that no copy downstream outlives the TTL.
             return entry, "HIT", max(1, int(self.ttl - entry.age(now)))
 

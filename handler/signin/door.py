@@ -9,6 +9,10 @@ Imported only when AUTH=github, so a stack without sign-in pays nothing for it. 
 origin (the issuer) is PUBLIC_URL when the owner has a domain, else the host CloudFront saw
 (a CloudFront Function copies it into X-Viewer-Host; only CloudFront holds the API key, so
 nothing else can set it).
+
+With private repositories (PRIVATE_REPOSITORIES=true) the person's GitHub token is a GitHub
+App's, which expires: it is renewed before a call that would meet it expired, and once more
+when GitHub refuses it, before the person is asked to sign in again (signin/grants.py).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     Response = dict[str, Any]
     Answer = tuple[Response, Any]
 
+RETRY_SECONDS = 5  # after a renewal GitHub did not answer: soon, the old pair still stands
 # The paths the authorization server answers (API Gateway routes and CloudFront behaviors too).
 ENDPOINTS = (
     "/.well-known/oauth-authorization-server",
@@ -52,7 +57,7 @@ MCP_PATH = "/mcp"
 HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")
 JSONRPC_UNAUTHORIZED = -32001
 # A challenge's `code` in the REST front's error shape (static/openapi.yaml lists both).
-ERROR_CODES = {401: "unauthorized", 403: "forbidden"}
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 502: "upstream_error"}
 
 
 def through(request: Request, front: Callable[[Principal | None], Answer], *, protected: bool) -> Answer:
@@ -68,10 +73,36 @@ def through(request: Request, front: Callable[[Principal | None], Answer], *, pr
     except Refusal as refused:
         return challenge(refused, request), None
     try:
+        if person.sealed is not None:
+            return _renewing(request, front, person)
         return front(person)
     except SignInRefused as exc:
         _gate(request.headers).end(person)
         return challenge(Refusal(401, "invalid_token", str(exc)), request), None
+
+
+def _renewing(request: Request, front: Callable[[Principal | None], Answer], person: Principal) -> Answer:
+    """The front, run with a GitHub token that is not about to expire, and run once more with a
+    renewed one if GitHub refuses it. A second refusal ends the grant (in `through`)."""
+    from signin import grants
+    from signin.github_oauth import Tokens
+
+    gate = _gate(request.headers)
+    renewal = _renewal(request.headers)
+    try:
+        if grants.due(Tokens(person.github_token, person.expires), renewal.clock()):
+            person = gate.renewed(person, *renewal.renew(person.grant, refused=None))
+        try:
+            return front(person)
+        except SignInRefused:
+            person = gate.renewed(person, *renewal.renew(person.grant, refused=person.sealed))
+        return front(person)
+    except grants.Ended as exc:
+        gate.end(person)
+        return challenge(Refusal(401, "invalid_token", str(exc)), request), None
+    except grants.Busy as exc:
+        busy = Refusal(502, None, f"GitHub could not renew your sign-in just now ({exc}); try again")
+        return challenge(busy, request, {"Retry-After": str(RETRY_SECONDS)}), None
 
 
 # Per public origin: the gate (every search request), and the authorization server, built on the
@@ -79,6 +110,8 @@ def through(request: Request, front: Callable[[Principal | None], Answer], *, pr
 _gates: dict[str, Gate] = {}
 _servers: dict[str, AuthorizationServer] = {}
 _store: Any = None
+_sealer: Any = None
+_renewer: Any = None
 
 
 class Misconfigured(Exception):
@@ -102,12 +135,48 @@ def _shared_store() -> Any:
     return _store
 
 
+def private() -> bool:
+    """Whether people read their private repositories through a GitHub App (PRIVATE_REPOSITORIES)."""
+    return os.environ.get("PRIVATE_REPOSITORIES", "").strip().lower() == "true"
+
+
+def _shared_sealer() -> Any:
+    global _sealer
+    if _sealer is None and private():
+        from signin import sealing
+
+        _sealer = sealing.from_environment()
+    return _sealer
+
+
 def _gate(headers: Mapping[str, str]) -> Gate:
     origin = issuer(headers)
     gate = _gates.get(origin)
     if gate is None:
-        gate = _gates[origin] = Gate(_shared_store(), f"{origin}/mcp")
+        gate = _gates[origin] = Gate(_shared_store(), f"{origin}/mcp", sealer=_shared_sealer())
     return gate
+
+
+def _app() -> Any:
+    """The OAuth App (or GitHub App) people sign in with: its id, secret and GitHub's web host."""
+    from signin import github_oauth
+
+    env = os.environ
+    client_id, secret = env.get("GITHUB_OAUTH_CLIENT_ID", ""), env.get("GITHUB_OAUTH_CLIENT_SECRET", "")
+    if not client_id or not secret:
+        raise Misconfigured("GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set for AUTH=github")
+    api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
+    return client_id, secret, api_url, env.get("GITHUB_WEB_URL") or github_oauth.web_url(api_url)
+
+
+def _renewal(headers: Mapping[str, str]) -> Any:
+    global _renewer
+    if _renewer is None:
+        from signin import grants
+
+        client_id, secret, _, web = _app()
+        _renewer = grants.Renewal(_shared_store(), _shared_sealer(), grants.App(web, client_id, secret))
+    return _renewer
 
 
 def _server(headers: Mapping[str, str]) -> AuthorizationServer:
@@ -117,26 +186,27 @@ def _server(headers: Mapping[str, str]) -> AuthorizationServer:
         return found
     from search.github_api import GitHubClient
 
-    from signin import github_oauth
     from signin.clients import MetadataCache
     from signin.server import AuthorizationServer, Settings
 
     env = os.environ
-    client_id, secret = env.get("GITHUB_OAUTH_CLIENT_ID", ""), env.get("GITHUB_OAUTH_CLIENT_SECRET", "")
-    if not client_id or not secret:
-        raise Misconfigured("GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set for AUTH=github")
-    api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
+    client_id, secret, api_url, web = _app()
     settings = Settings(
         origin,
         client_id,
         secret,
-        web=env.get("GITHUB_WEB_URL") or github_oauth.web_url(api_url),
+        web=web,
         allowed_users=frozenset(u.strip() for u in env.get("AUTH_ALLOWED_USERS", "").split(",") if u.strip()),
         allowed_orgs=tuple(o.strip() for o in env.get("AUTH_ALLOWED_ORGS", "").split(",") if o.strip()),
     )
     metadata = next((s.metadata for s in _servers.values()), None) or MetadataCache()
     server = AuthorizationServer(
-        settings, _shared_store(), GitHubClient(api_url), metadata=metadata, forget=_gate(headers).forget
+        settings,
+        _shared_store(),
+        GitHubClient(api_url),
+        metadata=metadata,
+        forget=_gate(headers).forget,
+        sealer=_shared_sealer(),
     )
     _servers[origin] = server
     return server
@@ -144,10 +214,10 @@ def _server(headers: Mapping[str, str]) -> AuthorizationServer:
 
 def reset() -> None:
     """Forget the warm state, as a cold start would (tests)."""
-    global _store
+    global _store, _sealer, _renewer
     _gates.clear()
     _servers.clear()
-    _store = None
+    _store = _sealer = _renewer = None
 
 
 def endpoint(request: Request) -> Response:
@@ -173,13 +243,14 @@ def endpoint(request: Request) -> Response:
     return server.handle(request.method, request.resource, params, request.headers, request.body)
 
 
-def challenge(refusal: Refusal, request: Request) -> Response:
+def challenge(refusal: Refusal, request: Request, headers: Mapping[str, str] | None = None) -> Response:
     """The 401/403 answer: WWW-Authenticate naming the metadata, in the front's own error shape."""
     try:
         metadata = f"{issuer(request.headers)}/.well-known/oauth-protected-resource/mcp"
     except Misconfigured:
         metadata = "/.well-known/oauth-protected-resource/mcp"
     extra = {"WWW-Authenticate": refusal.challenge(metadata)} if refusal.status in (401, 403) else {}
+    extra |= headers or {}
     code = ERROR_CODES.get(refusal.status, "internal_error")
     if request.resource == MCP_PATH:
         payload: object = {

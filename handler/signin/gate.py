@@ -2,7 +2,9 @@
 
 A token checked in the last minute is taken from the warm instance's memory: no store call on
 the hot path. Revoking a grant therefore reaches a warm instance within that minute (and at
-once where the revocation or GitHub's 401 happened).
+once where the revocation or GitHub's 401 happened). With private repositories, the person's
+GitHub token is opened from its ciphertext (a KMS call) when the access token is checked, and
+remembered no longer than the check is.
 """
 
 from __future__ import annotations
@@ -19,17 +21,33 @@ GITHUB_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import Any
 
+    from signin.github_oauth import Tokens
+    from signin.sealing import KmsSealer, Unsealed
     from signin.store import DynamoStore, MemoryStore
 
 
 class Principal:
-    """Who a request is from: their login, their GitHub token, the grant to end if GitHub refuses it."""
+    """Who a request is from: their login, their GitHub token, the grant to end if GitHub refuses it.
+    With private repositories also their account's id (what keeps their answers theirs), when the
+    token expires, and the ciphertext it was opened from (to tell a renewed token from a refused one)."""
 
-    __slots__ = ("github_token", "grant", "login")
+    __slots__ = ("expires", "github_token", "grant", "key", "login", "sealed", "user_id")
 
-    def __init__(self, login: str, github_token: str, grant: str) -> None:
+    def __init__(
+        self,
+        login: str,
+        github_token: str,
+        grant: str,
+        *,
+        key: str = "",
+        user_id: int = 0,
+        expires: int = 0,
+        sealed: str | None = None,
+    ) -> None:
         self.login, self.github_token, self.grant = login, github_token, grant
+        self.key, self.user_id, self.expires, self.sealed = key, user_id, expires, sealed
 
     def __repr__(self) -> str:  # never the token, even in a traceback
         return f"Principal({self.login!r})"
@@ -51,8 +69,14 @@ class Refusal(Exception):
 
 
 class Gate:
-    def __init__(self, store: MemoryStore | DynamoStore, resource: str, clock: Callable[[], float] = time.time) -> None:
-        self.store, self.resource, self.clock = store, resource, clock
+    def __init__(
+        self,
+        store: MemoryStore | DynamoStore,
+        resource: str,
+        clock: Callable[[], float] = time.time,
+        sealer: KmsSealer | Unsealed | None = None,
+    ) -> None:
+        self.store, self.resource, self.clock, self.sealer = store, resource, clock, sealer
         self._checked: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
@@ -84,12 +108,40 @@ class Gate:
         grant = self.store.get(f"grant#{item['grant']}")
         if grant is None:
             raise Refusal(401, "invalid_token", "the sign-in was revoked; sign in again")
-        principal = Principal(grant["login"], grant["github_token"], item["grant"])
+        principal = self._person(key, item["grant"], grant)
+        self._remember(principal, min(now + CHECKED_SECONDS, item["expires"]))
+        return principal
+
+    def _person(self, key: str, grant_id: str, grant: dict[str, Any]) -> Principal:
+        if self.sealer is None:
+            return Principal(grant["login"], grant["github_token"], grant_id, key=key)
+        from signin import grants  # private repositories only
+
+        tokens = grants.github(grant, self.sealer, grant_id)
+        return self.renewed(Principal(grant["login"], "", grant_id, key=key), grant, tokens)
+
+    def renewed(self, person: Principal, grant: dict[str, Any], tokens: Tokens) -> Principal:
+        """`person` with the grant's current GitHub token, remembered in place of the old one."""
+        fresh = Principal(
+            person.login,
+            tokens.token,
+            person.grant,
+            key=person.key,
+            user_id=int(grant.get("user_id") or 0),
+            expires=tokens.expires,
+            sealed=grant.get("sealed"),
+        )
+        with self._lock:
+            remembered = self._checked.get(person.key)
+        if remembered is not None:
+            self._remember(fresh, remembered[0])
+        return fresh
+
+    def _remember(self, principal: Principal, until: float) -> None:
         with self._lock:
             if len(self._checked) >= MAX_REMEMBERED:
                 self._checked.clear()
-            self._checked[key] = (min(now + CHECKED_SECONDS, item["expires"]), principal)
-        return principal
+            self._checked[principal.key] = (until, principal)
 
     def end(self, principal: Principal) -> None:
         """GitHub refused the user's token (they revoked the app): the grant ends here and now."""

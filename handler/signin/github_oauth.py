@@ -2,7 +2,12 @@
 
 GitHub answers the code exchange at `<web>/login/oauth/access_token` (github.com, or a GitHub
 Enterprise Server's own host) and tells who signed in at `<api>/user`. Organization membership
-is `<api>/user/memberships/orgs/{org}` with the user's token (needs `read:org`).
+is `<api>/user/memberships/orgs/{org}` with the user's token (needs `read:org`, or a GitHub App's
+Members read permission).
+
+A GitHub App's user token expires (8 hours) and comes with a refresh token (6 months) that works
+once: `refresh` trades it at the same endpoint for a new pair, after which the old token stops
+working too (GitHub's "Refreshing user access tokens").
 """
 
 from __future__ import annotations
@@ -22,7 +27,35 @@ class SignInFailed(Exception):
 
 
 class TokenRefused(SignInFailed):
-    """GitHub refused the person's token (401): they revoked this app. Definite: the grant ends."""
+    """GitHub refused the person's token (401), or its refresh token: they revoked this app, or it
+    was uninstalled. Definite: the grant ends."""
+
+
+class Tokens:
+    """What GitHub's token endpoint answered: the user token, and for a GitHub App with expiring
+    tokens when it expires, its refresh token and when that expires (epoch seconds; 0: never)."""
+
+    __slots__ = ("expires", "refresh", "refresh_expires", "token")
+
+    def __init__(self, token: str, expires: int = 0, refresh: str | None = None, refresh_expires: int = 0) -> None:
+        self.token, self.expires, self.refresh, self.refresh_expires = token, expires, refresh, refresh_expires
+
+    def __repr__(self) -> str:  # never a token, even in a traceback
+        return f"Tokens(expires={self.expires})"
+
+    @classmethod
+    def from_answer(cls, answer: dict[str, object], now: float) -> Tokens:
+        def when(field: str) -> int:
+            seconds = answer.get(field)
+            return int(now) + seconds if isinstance(seconds, int) and seconds > 0 else 0
+
+        refresh = answer.get("refresh_token")
+        return cls(
+            str(answer["access_token"]),
+            when("expires_in"),
+            refresh if isinstance(refresh, str) and refresh else None,
+            when("refresh_token_expires_in"),
+        )
 
 
 def web_url(api_url: str) -> str:
@@ -41,18 +74,42 @@ def authorize_url(web: str, client_id: str, *, redirect_uri: str, state: str, sc
     return f"{web}/login/oauth/authorize?{urlencode(params)}"
 
 
-def exchange(web: str, client_id: str, secret: str, *, code: str, redirect_uri: str, verifier: str) -> str:
-    """The user's GitHub token for `code`."""
+def exchange(
+    web: str, client_id: str, secret: str, *, code: str, redirect_uri: str, verifier: str, now: float
+) -> Tokens:
+    """The user's GitHub token (and with a GitHub App, its refresh token) for `code`."""
+    form = {"client_id": client_id, "client_secret": secret, "code": code, "redirect_uri": redirect_uri}
+    answer, status = _token_endpoint(web, {**form, "code_verifier": verifier}, "finish the sign-in")
+    token = answer.get("access_token")
+    if status != 200 or not isinstance(token, str) or not token:
+        reason = answer.get("error_description") or answer.get("error")
+        raise SignInFailed(f"GitHub did not accept the sign-in: {str(reason or status)[:200]}")
+    return Tokens.from_answer(answer, now)
+
+
+def refresh(web: str, client_id: str, secret: str, *, refresh_token: str, now: float) -> Tokens:
+    """A new token pair for a GitHub App's refresh token, which GitHub takes once. TokenRefused when
+    GitHub refuses it (used, expired, revoked, the app uninstalled); SignInFailed when GitHub gave no
+    definite answer (then the refresh token may still be good)."""
+    form = {
+        "client_id": client_id,
+        "client_secret": secret,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+    }
+    answer, status = _token_endpoint(web, form, "renew your sign-in")
+    token = answer.get("access_token")
+    if status == 200 and isinstance(token, str) and token:
+        return Tokens.from_answer(answer, now)
+    if status == 200 and answer.get("error") in ("bad_refresh_token", "unauthorized_client"):
+        raise TokenRefused("GitHub no longer renews your sign-in (revoked, or the app was uninstalled); sign in again")
+    raise SignInFailed(f"GitHub did not renew the sign-in: {str(answer.get('error') or status)[:200]}")
+
+
+def _token_endpoint(web: str, form: dict[str, str], doing: str) -> tuple[dict[str, object], int]:
+    """GitHub's token endpoint's JSON answer (a dict, {} when it is not one) and its status."""
     parts = urlsplit(web)
-    body = urlencode(
-        {
-            "client_id": client_id,
-            "client_secret": secret,
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-        }
-    ).encode()
+    body = urlencode(form).encode()
     connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = connection(parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS)
     try:
@@ -69,18 +126,14 @@ def exchange(web: str, client_id: str, secret: str, *, code: str, redirect_uri: 
         reply = conn.getresponse()
         data = reply.read()
     except (OSError, http.client.HTTPException) as exc:
-        raise SignInFailed(f"GitHub could not be reached to finish the sign-in ({type(exc).__name__})") from None
+        raise SignInFailed(f"GitHub could not be reached to {doing} ({type(exc).__name__})") from None
     finally:
         conn.close()
     try:
         answer = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         answer = {}
-    token = answer.get("access_token") if isinstance(answer, dict) else None
-    if reply.status != 200 or not isinstance(token, str) or not token:
-        reason = answer.get("error_description") or answer.get("error") if isinstance(answer, dict) else None
-        raise SignInFailed(f"GitHub did not accept the sign-in: {str(reason or reply.status)[:200]}")
-    return token
+    return (answer if isinstance(answer, dict) else {}), reply.status
 
 
 def _get(client: GitHubClient, path: str, token: str) -> tuple[int, object]:

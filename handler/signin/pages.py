@@ -34,8 +34,27 @@ def _page(title: str, body: str) -> str:
     )
 
 
+# What a client gets, in the words the consent page uses: public data, or private repositories too.
+GETS = {
+    False: "<p>It gets: <strong>search and read public GitHub as you</strong>, counted against your own GitHub "
+    "rate limit. It gets no access to your private repositories and cannot change anything on GitHub.</p>",
+    True: "<p>It gets: <strong>search and read GitHub as you, including your private repositories where this "
+    "service's GitHub App is installed, read-only</strong> (their code, issues and pull requests), counted "
+    "against your own GitHub rate limit. It cannot change anything on GitHub, and what it reads is shown to "
+    "no one else.</p>",
+}
+
+
 def consent(
-    *, service: str, client_name: str, client_id: str, redirect_to: str, pending: str, csrf: str, github: str
+    *,
+    service: str,
+    client_name: str,
+    client_id: str,
+    redirect_to: str,
+    pending: str,
+    csrf: str,
+    github: str,
+    private: bool = False,
 ) -> str:
     """Asks before the first sign-in of a client: who it is, where it sends you, what it gets."""
     shown_id = f"<br><span class=muted>client id <code>{escape(client_id)}</code></span>"
@@ -46,8 +65,7 @@ def consent(
         f"<strong>{escape(service)}</strong> on your behalf.{shown_id}</p>"
         f"<p>If you allow it, you sign in with GitHub ({escape(github)}) next, then you are sent back to "
         f"<code>{escape(redirect_to)}</code>.</p>"
-        "<p>It gets: <strong>search and read public GitHub as you</strong>, counted against your own GitHub "
-        "rate limit. It gets no access to your private repositories and cannot change anything on GitHub.</p>"
+        f"{GETS[private]}"
         "</div><p>Only allow apps you started the sign-in from yourself.</p>"
         '<form method="post" action="/oauth/consent">'
         f'<input type="hidden" name="pending" value="{escape(pending)}">'

@@ -21,8 +21,9 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 from proxy import response
 
-from signin import github_oauth, pages
+from signin import github_oauth, grants, pages
 from signin.clients import ClientError, MetadataCache, checked_metadata, is_metadata_url, matching_redirect
+from signin.sealing import SealError
 from signin.store import ACCESS_PREFIX, REFRESH_PREFIX, SCOPE, StoreError, hashed, token_hash
 
 TYPE_CHECKING = False
@@ -32,10 +33,12 @@ if TYPE_CHECKING:
 
     from search.github_api import GitHubClient
 
+    from signin.sealing import KmsSealer, Unsealed
     from signin.store import DynamoStore, MemoryStore
 
     Response = dict[str, Any]
     Store = MemoryStore | DynamoStore
+    Sealer = KmsSealer | Unsealed
 
 ACCESS_TTL = 3600  # an hour: the longest a stolen access token is worth anything
 REFRESH_TTL = 30 * 86_400  # a grant unused for 30 days ends; each refresh renews it
@@ -154,8 +157,11 @@ class AuthorizationServer:
         metadata: MetadataCache | None = None,
         clock: Callable[[], float] = time.time,
         forget: Callable[[str], None] = lambda grant: None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.settings, self.store, self.github, self.clock = settings, store, github, clock
+        # With private repositories: seals the GitHub tokens a grant keeps (signin/sealing.py).
+        self.sealer = sealer
         self.metadata = metadata or MetadataCache()
         self.forget = forget  # the gate's memory of tokens it checked: a revoked grant leaves it at once
 
@@ -344,6 +350,7 @@ class AuthorizationServer:
             pending=pending,
             csrf=csrf,
             github=urlsplit(self.settings.web).netloc,
+            private=self.sealer is not None,
         )
         return page(200, html, cookie)
 
@@ -420,14 +427,16 @@ class AuthorizationServer:
             )
         s = self.settings
         try:
-            github_token = github_oauth.exchange(
+            github = github_oauth.exchange(
                 s.web,
                 s.client_id,
                 s.client_secret,
                 code=params["code"],
                 redirect_uri=s.issuer + CALLBACK_PATH,
                 verifier=request["verifier"],
+                now=self.clock(),
             )
+            github_token = github.token
             login, user_id = github_oauth.user(self.github, github_token)
             allowed = self._allowed(login, user_id, github_token)
         except github_oauth.SignInFailed as exc:
@@ -442,11 +451,12 @@ class AuthorizationServer:
             )
         grant = secrets.token_urlsafe(24)
         now = int(self.clock())
-        self.store.put(
-            f"grant#{grant}",
-            {"login": login, "user_id": user_id, "github_token": github_token, "client_id": request["client_id"]},
-            now + REFRESH_TTL,
-        )
+        try:
+            person = {"login": login, "user_id": user_id, "client_id": request["client_id"]}
+            kept = grants.record(person, github, self.sealer, grant)
+        except SealError as exc:
+            return refused(503, "Your sign-in could not be kept", f"{exc}. Start again from your app.")
+        self.store.put(f"grant#{grant}", kept, now + REFRESH_TTL)
         code = secrets.token_urlsafe(32)
         self.store.put(
             token_hash("code", code),
@@ -573,11 +583,12 @@ class AuthorizationServer:
         if record is None:
             return oauth_error(400, "invalid_grant", "the sign-in was revoked; sign in again")
         try:
-            still_allowed = self._allowed(record["login"], int(record.get("user_id") or 0), record["github_token"])
-        except github_oauth.TokenRefused as exc:
+            github = self._github(grant, record)
+            still_allowed = self._allowed(record["login"], int(record.get("user_id") or 0), github.token)
+        except (github_oauth.TokenRefused, grants.Ended) as exc:
             self.end_grant(grant)
             return oauth_error(400, "invalid_grant", str(exc))
-        except github_oauth.SignInFailed as exc:
+        except (github_oauth.SignInFailed, grants.Busy, SealError) as exc:
             unavailable = f"GitHub could not be asked ({exc}); retry with the same refresh token"
             return oauth_error(503, "temporarily_unavailable", unavailable, {"Retry-After": "30"})
         if not still_allowed:
@@ -591,6 +602,16 @@ class AuthorizationServer:
             return oauth_error(400, "invalid_grant", "the refresh token was already used; the sign-in is revoked")
         return json_answer(200, tokens)
 
+    def _github(self, grant: str, record: dict[str, Any]) -> github_oauth.Tokens:
+        """The grant's GitHub token, renewed first if it is about to expire."""
+        tokens = grants.github(record, self.sealer, grant)
+        if self.sealer is not None and grants.due(tokens, self.clock()):
+            s = self.settings
+            app = grants.App(s.web, s.client_id, s.client_secret)
+            renewal = grants.Renewal(self.store, self.sealer, app, clock=self.clock)
+            _, tokens = renewal.renew(grant, refused=None)
+        return tokens
+
     def _issue(self, grant: str, client_id: str, scope: str) -> Response:
         """Tokens under `grant`, for a code just redeemed."""
         record = self.store.get(f"grant#{grant}")
@@ -601,7 +622,7 @@ class AuthorizationServer:
     def _tokens(self, grant: str, record: Mapping[str, Any], client_id: str, scope: str) -> dict[str, Any]:
         """A new access token and refresh token under `grant` (stored as hashes), the grant renewed."""
         now = int(self.clock())
-        self.store.put(f"grant#{grant}", dict(record), now + REFRESH_TTL, new=False)
+        grants.extend(self.store, grant, now)  # a conditional write: a renewal made meanwhile stands
         access, refresh = ACCESS_PREFIX + secrets.token_urlsafe(32), REFRESH_PREFIX + secrets.token_urlsafe(32)
         claims = {"grant": grant, "client_id": client_id, "scope": scope, "resource": self.settings.resource}
         self.store.put(

@@ -4,29 +4,26 @@ Every item is one key (`kind#hash`), a JSON document, an expiry (DynamoDB's TTL 
 never) and a `used` flag. Single use (codes) and rotation (refresh tokens) are one conditional
 write each, `claim`, so two function instances can never both redeem the same code: DynamoDB
 lets one of the two writes succeed. Keys are SHA-256 hashes of the stack's own codes and
-tokens, never the values (see docs/architecture.md, "Sign-in").
+tokens, never the values (see docs/architecture.md, "Sign-in"). A grant that changes under two instances
+at once (its GitHub tokens refreshed) is written with `put_if`, against the version it was read at.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import os
 import secrets
 import threading
 import time
-from urllib.parse import urlsplit
 
-from signin.sigv4 import Credentials, sign
+from signin.aws_json import AwsError, AwsJsonClient
+from signin.sigv4 import Credentials
 
 SCOPE = "search"  # the one scope: search and read public GitHub as the user
 ACCESS_PREFIX, REFRESH_PREFIX = "gsa_", "gsr_"  # the stack's own tokens, told apart from GitHub's gho_/ghp_
-TIMEOUT_SECONDS = 3.0
 TARGET = "DynamoDB_20120810."
 CONFLICT = "ConditionalCheckFailedException"
-# What a kept-alive connection the peer has closed in the meantime raises on the next request.
-STALE_CONNECTION_ERRORS = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -78,6 +75,15 @@ class MemoryStore:
             found = self._live(key)
         return json.loads(found[0]) if found is not None else None
 
+    def put_if(self, key: str, item: Item, expires: int, *, version: int) -> bool:
+        with self._lock:
+            self.calls += 1
+            found = self._live(key)
+            if found is None or json.loads(found[0]).get("version", 0) != version:
+                return False
+            self._items[key] = (json.dumps({**item, "version": version + 1}), expires, found[2])
+            return True
+
     def claim(self, key: str) -> tuple[Item | None, bool]:
         with self._lock:
             self.calls += 1
@@ -106,68 +112,32 @@ class DynamoStore:
         credentials: Credentials | None = None,
         clock: Any = time.time,
     ) -> None:
-        parts = urlsplit(endpoint or f"https://dynamodb.{region}.amazonaws.com")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"the DynamoDB endpoint must be an http(s) URL, got {endpoint!r}")
         self.table, self.region, self.clock = table, region, clock
-        self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
-        self.credentials = credentials
-        self._conn: http.client.HTTPConnection | None = None
-        self._lock = threading.Lock()
-        self.calls = 0
-
-    def _call(self, operation: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        body = json.dumps(payload).encode()
-        host = self.host if self.port is None else f"{self.host}:{self.port}"
-        headers = sign(
-            host,
-            "/",
-            {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": TARGET + operation},
-            body,
-            region=self.region,
-            service="dynamodb",
-            credentials=self.credentials or Credentials.from_environment(),
+        # Every write is safe to send twice: puts are whole items, deletes are deletes, and a
+        # claim carries its own id (see `claim`).
+        self.api = AwsJsonClient(
+            "dynamodb",
+            region,
+            target=TARGET,
+            content_type="application/x-amz-json-1.0",
+            endpoint=endpoint,
+            credentials=credentials,
+            what="the sign-in table",
         )
-        with self._lock:  # one kept-alive connection; Lambda runs one request at a time
-            self.calls += 1
-            for attempt in (1, 2):
-                reused = self._conn is not None
-                conn = self._conn or self._connect()
-                try:
-                    conn.request("POST", "/", body=body, headers=headers)
-                    reply = conn.getresponse()
-                    data = reply.read()
-                    break
-                except (OSError, http.client.HTTPException) as exc:
-                    conn.close()
-                    self._conn = None
-                    # Sent again once when a kept-alive connection turned out closed. Every write is
-                    # safe to repeat: puts are whole items, deletes are deletes, and a claim
-                    # carries its own id (see `claim`).
-                    if attempt == 2 or not reused or not isinstance(exc, STALE_CONNECTION_ERRORS):
-                        raise StoreError(f"the sign-in table did not answer: {type(exc).__name__}") from None
-            if reply.will_close:
-                conn.close()
-                self._conn = None
-            else:
-                self._conn = conn
-        try:
-            answer = json.loads(data or b"{}")
-        except ValueError:
-            raise StoreError(f"the sign-in table answered HTTP {reply.status} with a body that is not JSON") from None
-        return reply.status, answer
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self.scheme == "https":
-            return http.client.HTTPSConnection(self.host, self.port, timeout=TIMEOUT_SECONDS)
-        return http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT_SECONDS)
+    @property
+    def calls(self) -> int:
+        return self.api.calls
 
     def _ok(self, operation: str, payload: dict[str, Any], conflict: bool = False) -> dict[str, Any] | None:
         """The answer, or None for a failed condition when `conflict` allows one."""
-        status, answer = self._call(operation, {"TableName": self.table, **payload})
+        try:
+            status, answer = self.api.call(operation, {"TableName": self.table, **payload})
+        except AwsError as exc:
+            raise StoreError(str(exc)) from None
         if status == 200:
             return answer
-        kind = str(answer.get("__type", "")).rsplit("#", 1)[-1]
+        kind = self.api.error_type(answer)
         if conflict and kind == CONFLICT:
             return None
         raise StoreError(f"the sign-in table refused {operation}: HTTP {status} {kind}")
@@ -197,6 +167,24 @@ class DynamoStore:
                 "ExpressionAttributeValues": {":never": {"N": "0"}, ":now": {"N": str(int(self.clock()))}},
             }
         return self._ok("PutItem", payload, conflict=new) is not None
+
+    def put_if(self, key: str, item: Item, expires: int, *, version: int) -> bool:
+        """The item, if it still is at `version` (its `version` then one more): one conditional write,
+        so of two instances that read the same version, one writes and the other learns it lost."""
+        condition = "#v = :expected" if version else "(attribute_not_exists(#v) OR #v = :expected)"
+        payload: dict[str, Any] = {
+            "Item": {
+                "pk": {"S": key},
+                "data": {"S": json.dumps({**item, "version": version + 1})},
+                "expires": {"N": str(expires)},
+                "used": {"BOOL": False},
+                "version": {"N": str(version + 1)},
+            },
+            "ConditionExpression": f"attribute_exists(#k) AND {condition}",
+            "ExpressionAttributeNames": {"#k": "pk", "#v": "version"},
+            "ExpressionAttributeValues": {":expected": {"N": str(version)}},
+        }
+        return self._ok("PutItem", payload, conflict=True) is not None
 
     def get(self, key: str) -> Item | None:
         answer = self._ok("GetItem", {"Key": {"pk": {"S": key}}, "ConsistentRead": True})

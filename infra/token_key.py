@@ -1,0 +1,91 @@
+"""The key that seals the GitHub tokens sign-in keeps when people read their private repositories.
+
+Customer managed and rotated yearly. Its policy lets the search function's role encrypt and
+decrypt, in a grant's encryption context only, and nothing else use it: the account may
+administer the key (so nobody is locked out of it) but, unlike AWS's default policy, holds no
+`kms:*`, so no IAM policy of the account can let a person or another role decrypt a token with it.
+A table export, a backup or a read of the table alone therefore yields no GitHub token.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+# What administering takes; nothing that decrypts, encrypts or grants either (no CreateGrant).
+ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+)
+# Exactly what handler/signin/sealing.py calls.
+USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt")
+CONTEXT_KEY = "grant"  # the encryption context the function seals each grant's tokens in
+
+
+def key_policy(account: str, role_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersButDoesNotUse",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": list(ADMIN_ACTIONS),
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "SearchFunctionSealsAndOpensGrantTokens",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": role_arn},
+                    "Action": list(USE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {"Null": {f"kms:EncryptionContext:{CONTEXT_KEY}": "false"}},
+                },
+            ],
+        }
+    )
+
+
+def use_policy(key_arn: str) -> str:
+    """The function role's own side: the same two actions, on this key only."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(USE_ACTIONS), "Resource": key_arn}],
+        }
+    )
+
+
+class TokenKey(pulumi.ComponentResource):
+    def __init__(self, name: str, *, role_arn: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("github-search:auth:TokenKey", name, None, opts)
+        account = aws.get_caller_identity_output().account_id
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description="Seals the GitHub tokens of people signed in to GitHub search; only its function uses it",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,  # the longest: a key scheduled for deletion by mistake can be saved
+            policy=pulumi.Output.all(account, role_arn).apply(lambda args: key_policy(*args)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"keyArn": self.key.arn})

@@ -1,0 +1,359 @@
+"""Private repositories through a GitHub App: each person reads their own private repositories and
+never anyone else's, their expiring GitHub tokens are renewed without the client noticing (one
+instance at a time), and the table holds them only sealed with the stack's key.
+
+Real components: the local server with sign-in and private repositories on, its state in moto's
+DynamoDB and its tokens sealed by moto's KMS (both in server mode, over HTTP with SigV4), and the
+fake GitHub as a GitHub App installed on `acme` (tools/fake_github_oauth.py).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from signin import grants
+from signin.github_oauth import Tokens
+from signin.sealing import KmsSealer, SealError
+from signin.sigv4 import Credentials
+from signin.store import DynamoStore
+
+from infra.settings import ConfigError, load
+from tests.conftest import free_port
+from tests.program import Graph, recording
+from tests.signin_helpers import APP_ID, APP_SECRET, signin_server, tokens
+from tools.background import LocalServer
+from tools.fake_github import Answer, FakeGitHub
+
+REGION = "eu-west-1"
+TABLE = "sign-in"
+KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+# acme installed the app; alice reads alpha, bob reads beta; nobody's app is on other/.
+PRIVATE = {"acme/alpha": {"alice"}, "acme/beta": {"bob"}, "other/gamma": {"alice", "bob"}}
+
+
+class Aws:
+    def __init__(self, endpoint: str, key_arn: str) -> None:
+        self.endpoint, self.key_arn = endpoint, key_arn
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service, region_name=REGION, endpoint_url=self.endpoint, aws_access_key_id="x", aws_secret_access_key="x"
+        )
+
+    def store(self) -> DynamoStore:
+        return DynamoStore(TABLE, REGION, self.endpoint, KEYS)
+
+    def sealer(self) -> KmsSealer:
+        return KmsSealer(self.key_arn, REGION, self.endpoint, KEYS)
+
+    def items(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.client("dynamodb").scan(TableName=TABLE)["Items"]
+        return found
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[Aws]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    dynamodb = boto3.client(
+        "dynamodb", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    kms = boto3.client(
+        "kms", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    yield Aws(endpoint, kms.create_key(Description="token key")["KeyMetadata"]["Arn"])
+    server.stop()
+
+
+@pytest.fixture
+def world(fake: FakeGitHub) -> FakeGitHub:
+    """The fake GitHub as a GitHub App with expiring tokens, installed on acme."""
+    fake.oauth.expiring = True
+    fake.oauth.installed = {"acme"}
+    fake.oauth.private = {name: set(readers) for name, readers in PRIVATE.items()}
+    return fake
+
+
+@pytest.fixture(scope="module")
+def server(fake_server: FakeGitHub, aws: Aws) -> Iterator[LocalServer]:
+    running = signin_server(
+        fake_server,
+        "http://127.0.0.1:1",
+        ("--private",),
+        AUTH_TABLE=TABLE,
+        AUTH_TABLE_ENDPOINT=aws.endpoint,
+        TOKEN_KEY_ID=aws.key_arn,
+        TOKEN_KEY_ENDPOINT=aws.endpoint,
+        AWS_REGION=REGION,
+        AWS_ACCESS_KEY_ID=KEYS.access_key,
+        AWS_SECRET_ACCESS_KEY=KEYS.secret_key,
+    )
+    yield running
+    running.stop()
+
+
+def signed_in(server: LocalServer, fake: FakeGitHub, login: str) -> str:
+    """`login` signs in through the fake GitHub App: the stack's access token."""
+    fake.oauth.login = login
+    access: str = tokens(server.base, fake)["access_token"]
+    return access
+
+
+def get(server: LocalServer, token: str, path: str, **params: str) -> requests.Response:
+    return requests.get(server.base + path, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=15)
+
+
+def call(server: LocalServer, token: str, tool: str, **arguments: Any) -> dict[str, Any]:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+    reply = requests.post(
+        server.base + "/mcp",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"},
+        timeout=15,
+    )
+    assert reply.status_code == 200, reply.text
+    result: dict[str, Any] = reply.json()["result"]
+    return result
+
+
+def names(answer: dict[str, Any]) -> set[str]:
+    """Every repository an answer names."""
+    text = json.dumps(answer)
+    return {name for name in PRIVATE if name in text}
+
+
+# -- each person sees their own ------------------------------------------------------------------
+
+
+REST_READS = [
+    "/api/repos/{name}",
+    "/api/repos/{name}/contents/README.md",
+]
+MCP_READS = [
+    ("get_repository", lambda owner, repo: {"owner": owner, "repo": repo}),
+    ("get_file", lambda owner, repo: {"owner": owner, "repo": repo, "path": "src/app.py"}),
+    ("fetch", lambda owner, repo: {"id": f"{owner}/{repo}#7"}),
+    ("fetch", lambda owner, repo: {"id": f"{owner}/{repo}"}),
+]
+
+
+def test_each_person_reads_their_private_repositories_and_nobody_else_does(server: LocalServer, world: FakeGitHub):
+    alice, bob = signed_in(server, world, "alice"), signed_in(server, world, "bob")
+    for path in REST_READS:
+        assert get(server, alice, path.format(name="acme/alpha")).status_code == 200
+        assert get(server, bob, path.format(name="acme/beta")).status_code == 200
+        for token, hidden in ((alice, "acme/beta"), (bob, "acme/alpha"), (alice, "other/gamma")):
+            refused = get(server, token, path.format(name=hidden))
+            # 404, as for a repository that does not exist: never a hint that it does.
+            assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found", path
+    for tool, arguments in MCP_READS:
+        assert call(server, alice, tool, **arguments("acme", "alpha"))["isError"] is False, tool
+        assert call(server, bob, tool, **arguments("acme", "alpha"))["isError"] is True, tool
+
+
+@pytest.mark.parametrize(
+    ("path", "tool"),
+    [
+        ("/api/search", "search_repositories"),
+        ("/api/search/code", "search_code"),
+        ("/api/search/issues", "search_issues"),
+    ],
+)
+def test_the_same_search_by_two_people_in_a_row_answers_each_their_own(
+    server: LocalServer, world: FakeGitHub, path: str, tool: str
+):
+    alice, bob = signed_in(server, world, "alice"), signed_in(server, world, "bob")
+    first = get(server, alice, path, q="plans", limit="20")
+    second = get(server, bob, path, q="plans", limit="20")
+    assert first.status_code == second.status_code == 200
+    assert names(first.json()) == {"acme/alpha"} and names(second.json()) == {"acme/beta"}
+    assert first.headers["X-Search-Cache"] == second.headers["X-Search-Cache"] == "MISS"
+    assert first.headers["Cache-Control"] == "private, no-store"
+    # And again: each from the function's cache, revalidated with GitHub as that person, each their own.
+    again = get(server, bob, path, q="plans", limit="20")
+    assert again.headers["X-Search-Cache"] == "REVALIDATED" and names(again.json()) == {"acme/beta"}
+    assert names(call(server, alice, tool, query="plans", limit=20)["structuredContent"]) == {"acme/alpha"}
+
+
+def test_when_github_fails_nobody_is_served_another_persons_answer(server: LocalServer, world: FakeGitHub):
+    """A failing GitHub makes the function serve the last good answer (STALE): only ever the
+    person's own, never the one another person's token fetched for the same request."""
+    alice, bob = signed_in(server, world, "alice"), signed_in(server, world, "bob")
+    assert names(get(server, alice, "/api/search/issues", q="stale plans", limit="20").json()) == {"acme/alpha"}
+    world.queue(Answer(500, {"message": "Server Error"}), Answer(500, {"message": "Server Error"}))
+    failed = get(server, bob, "/api/search/issues", q="stale plans", limit="20")
+    assert failed.status_code == 502 and names(failed.json()) == set()
+    stale = get(server, alice, "/api/search/issues", q="stale plans", limit="20")
+    assert stale.headers["X-Search-Cache"] == "STALE" and names(stale.json()) == {"acme/alpha"}
+
+
+def test_an_uninstalled_app_reads_no_private_repository_of_that_owner(server: LocalServer, world: FakeGitHub):
+    alice = signed_in(server, world, "alice")
+    assert get(server, alice, "/api/repos/acme/alpha").status_code == 200
+    world.oauth.uninstall("acme")
+    assert get(server, alice, "/api/repos/acme/alpha/contents/README.md").status_code == 404
+    assert names(get(server, alice, "/api/search", q="plans", limit="20").json()) == set()
+
+
+# -- at rest ---------------------------------------------------------------------------------------
+
+
+def test_the_table_never_holds_a_github_token_in_clear(server: LocalServer, world: FakeGitHub, aws: Aws):
+    alice = signed_in(server, world, "alice")
+    assert get(server, alice, "/api/repos/acme/alpha").status_code == 200
+    issued = [t for t in world.oauth.tokens if t.startswith("ghu_")] + list(world.oauth.refresh_tokens)
+    dump = json.dumps(aws.items())
+    assert issued and not any(token in dump for token in issued)
+    assert "ghu_" not in dump and "ghr_" not in dump
+    grants_kept = [json.loads(i["data"]["S"]) for i in aws.items() if i["pk"]["S"].startswith("grant#")]
+    assert grants_kept and all("sealed" in g and "github_token" not in g for g in grants_kept)
+    # Sealed in its grant's context: a ciphertext moved to another grant does not open there.
+    kms = aws.client("kms")
+    grant_id = next(i["pk"]["S"][len("grant#") :] for i in aws.items() if i["pk"]["S"].startswith("grant#"))
+    sealed = next(json.loads(i["data"]["S"])["sealed"] for i in aws.items() if i["pk"]["S"] == f"grant#{grant_id}")
+    blob = __import__("base64").b64decode(sealed)
+    with pytest.raises(kms.exceptions.InvalidCiphertextException):
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"grant": "another-grant"})
+    assert json.loads(kms.decrypt(CiphertextBlob=blob, EncryptionContext={"grant": grant_id})["Plaintext"])["token"]
+
+
+def test_the_sealer_opens_only_in_the_grant_it_sealed_for(aws: Aws):
+    sealer = aws.sealer()
+    sealed = sealer.seal("grant-1", {"token": "ghu_secret", "refresh": "ghr_secret"})
+    assert "ghu_secret" not in sealed and sealer.open("grant-1", sealed)["token"] == "ghu_secret"
+    with pytest.raises(SealError, match="refused Decrypt"):
+        sealer.open("grant-2", sealed)
+
+
+# -- renewal ---------------------------------------------------------------------------------------
+
+
+def test_an_expired_github_token_is_renewed_without_the_client_noticing(server: LocalServer, world: FakeGitHub):
+    alice = signed_in(server, world, "alice")
+    assert get(server, alice, "/api/repos/acme/alpha").status_code == 200
+    world.oauth.skew += 8 * 3600 + 60  # GitHub's 8 hours pass
+    renewed = get(server, alice, "/api/repos/acme/alpha/contents/README.md")
+    assert renewed.status_code == 200, renewed.text
+    assert world.oauth.refreshes == 1
+    assert call(server, alice, "search_code", query="plans")["isError"] is False
+    assert world.oauth.refreshes == 1  # the renewed pair is used from then on
+
+
+def test_a_revoked_app_ends_the_grant_and_the_client_is_asked_to_sign_in(server: LocalServer, world: FakeGitHub):
+    alice = signed_in(server, world, "alice")
+    assert get(server, alice, "/api/search", q="plans").status_code == 200
+    world.oauth.revoke("alice")
+    refused = get(server, alice, "/api/repos/acme/alpha")
+    assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    assert get(server, alice, "/api/search", q="plans").status_code == 401  # the grant is gone
+
+
+def grant_of(store: DynamoStore, sealer: KmsSealer, fake: FakeGitHub, login: str) -> tuple[str, dict[str, Any]]:
+    """A grant as a sign-in leaves it, with a GitHub App token pair from the fake."""
+    answer = fake.oauth.pair(login)
+    pair = Tokens.from_answer(answer, fake.oauth.now())
+    grant = f"test-{login}-{free_port()}"
+    record = grants.record({"login": login, "user_id": 7, "client_id": "c"}, pair, sealer, grant)
+    assert store.put(f"grant#{grant}", record, int(fake.oauth.now()) + 3600)
+    return grant, record
+
+
+def test_two_instances_renewing_one_grant_at_once_keep_it(world: FakeGitHub, aws: Aws):
+    sealer = aws.sealer()
+    grant, record = grant_of(aws.store(), sealer, world, "alice")
+    app = grants.App(world.url, APP_ID, APP_SECRET)
+    results: list[Any] = []
+    start = threading.Barrier(2)
+
+    def instance() -> None:
+        renewal = grants.Renewal(aws.store(), aws.sealer(), app, sleep=lambda _: None)  # its own connection
+        start.wait()
+        try:
+            results.append(renewal.renew(grant, refused=record["sealed"])[1].token)
+        except (grants.Ended, grants.Busy) as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=instance) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert world.oauth.refreshes == 1  # GitHub traded the refresh token once
+    assert len(results) == 2 and results[0] == results[1] and str(results[0]).startswith("ghu_"), results
+    kept = aws.store().get(f"grant#{grant}")
+    assert kept is not None and kept["lease_until"] == 0
+    assert grants.github(kept, sealer, grant).token == results[0]
+    assert world.oauth.user_of({"authorization": f"Bearer {results[0]}"}) == "alice"
+
+
+def test_a_renewal_github_does_not_answer_keeps_the_grant_as_it_was(world: FakeGitHub, aws: Aws):
+    sealer = aws.sealer()
+    store = aws.store()
+    grant, record = grant_of(store, sealer, world, "alice")
+    unreachable = grants.App(f"http://127.0.0.1:{free_port()}", APP_ID, APP_SECRET)
+    with pytest.raises(grants.Busy, match="could not be reached"):
+        grants.Renewal(store, sealer, unreachable).renew(grant, refused=record["sealed"])
+    kept = store.get(f"grant#{grant}")
+    assert kept is not None and kept["sealed"] == record["sealed"] and kept["lease_until"] == 0
+    # GitHub back: the same refresh token still works.
+    app = grants.App(world.url, APP_ID, APP_SECRET)
+    _, renewed = grants.Renewal(store, sealer, app).renew(grant, refused=record["sealed"])
+    assert renewed.token.startswith("ghu_") and world.oauth.refreshes == 1
+
+
+def test_a_token_about_to_expire_is_renewed_before_it_is_used(world: FakeGitHub, aws: Aws):
+    sealer, store = aws.sealer(), aws.store()
+    grant, _ = grant_of(store, sealer, world, "alice")
+    app = grants.App(world.url, APP_ID, APP_SECRET)
+    later = world.oauth.now() + 8 * 3600 - grants.RENEW_MARGIN_SECONDS + 1
+    _, same = grants.Renewal(store, sealer, app, clock=world.oauth.now).renew(grant, refused=None)
+    assert world.oauth.refreshes == 0  # not due: nothing asked of GitHub
+    _, renewed = grants.Renewal(store, sealer, app, clock=lambda: later).renew(grant, refused=None)
+    assert renewed.token != same.token and world.oauth.refreshes == 1
+
+
+# -- the stack -----------------------------------------------------------------------------------
+
+
+def test_the_stack_seals_with_its_own_key_that_only_the_function_uses():
+    graph = Graph(recording("private"))
+    key = graph.inputs("aws:kms/key:Key")
+    assert key["enableKeyRotation"] is True and key["deletionWindowInDays"] == 30
+    policy = json.loads(key["policy"])
+    account, function = policy["Statement"]
+    assert account["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert not {"kms:*", "kms:Decrypt", "kms:Encrypt", "kms:CreateGrant", "kms:ReEncrypt*"} & set(account["Action"])
+    outputs = graph.rec["providerOutputs"]
+    assert function["Principal"] == {"AWS": outputs["search-function-role"]["arn"]}  # the function's role alone
+    assert function["Action"] == ["kms:Encrypt", "kms:Decrypt"]
+    assert function["Condition"] == {"Null": {"kms:EncryptionContext:grant": "false"}}
+    variables = graph.inputs("aws:lambda/function:Function", "search-function")["environment"]["variables"]
+    key_arn = outputs["search-token-key"]["arn"]
+    assert variables["PRIVATE_REPOSITORIES"] == "true" and variables["TOKEN_KEY_ID"] == key_arn
+    use = json.loads(graph.inputs("aws:iam/rolePolicy:RolePolicy", "search-function-token-key")["policy"])
+    assert use["Statement"] == [{"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": key_arn}]
+
+
+def test_private_repositories_need_sign_in_with_a_github_app():
+    secret = frozenset({"githubOAuthClientSecret"})
+    app = {"auth": "github", "githubOAuthClientSecret": "s", "privateRepositories": "true"}
+    with pytest.raises(ConfigError, match=r"'privateRepositories'.*needs sign-in"):
+        load({"privateRepositories": "true"})
+    with pytest.raises(ConfigError, match=r"'githubOAuthClientId'.*OAuth App's client ID"):
+        load({**app, "githubOAuthClientId": "Ov23liABCDEFGHIJKLMN"}, secret)
+    assert load({**app, "githubOAuthClientId": "Iv23liABCDEFGHIJKLMN"}, secret).private_repositories
