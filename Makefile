@@ -14,7 +14,7 @@ WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.ym
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test lint typecheck unit conformance browser dev smoke token bench lock clean
+.PHONY: install test lint typecheck unit conformance browser dev smoke token github-app bench lock clean
 
 install: $(STAMP)
 
@@ -79,6 +79,11 @@ smoke: install
 ## (FAKE=1: a local server with the fake GitHub; the consent page is approved for you, no browser)
 token: install
 	@$(BIN)/python -m tools.get_token $(URL) $(if $(FAKE),--fake-github)
+
+## Create the stack's GitHub App (private repositories) and set its id and secret as stack config:
+## make github-app URL=$$(pulumi stack output url) [ORG=my-org] [ORGS=1: with authAllowedOrgs] [GITHUB=https://ghes.host]
+github-app: install
+	$(BIN)/python -m tools.github_app $(URL) $(if $(ORG),--org $(ORG)) $(if $(ORGS),--orgs) $(if $(GITHUB),--github $(GITHUB))
 
 ## Benchmarks as ratios against floors measured in the same run; writes bench/results.json.
 bench: install

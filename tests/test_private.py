@@ -9,9 +9,15 @@ fake GitHub as a GitHub App installed on `acme` (tools/fake_github_oauth.py).
 
 from __future__ import annotations
 
+import html
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,11 +34,11 @@ from infra.settings import ConfigError, load
 from tests.conftest import free_port
 from tests.program import Graph, recording
 from tests.signin_helpers import APP_ID, APP_SECRET, signin_server, tokens
-from tools.background import LocalServer
+from tools.background import ROOT, LocalServer
 from tools.fake_github import Answer, FakeGitHub
 
 REGION = "eu-west-1"
-TABLE = "sign-in"
+TABLE = "sign-in-private"  # moto keeps one backend per process: not test_sign_in_store.py's table
 KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 # acme installed the app; alice reads alpha, bob reads beta; nobody's app is on other/.
 PRIVATE = {"acme/alpha": {"alice"}, "acme/beta": {"bob"}, "other/gamma": {"alice", "bob"}}
@@ -357,3 +363,157 @@ def test_private_repositories_need_sign_in_with_a_github_app():
     with pytest.raises(ConfigError, match=r"'githubOAuthClientId'.*OAuth App's client ID"):
         load({**app, "githubOAuthClientId": "Ov23liABCDEFGHIJKLMN"}, secret)
     assert load({**app, "githubOAuthClientId": "Iv23liABCDEFGHIJKLMN"}, secret).private_repositories
+
+
+# -- the GitHub App, in one command ----------------------------------------------------------------
+
+
+def test_make_github_app_creates_a_read_only_app_and_configures_the_stack(fake: FakeGitHub, tmp_path: Path):
+    log = tmp_path / "pulumi.log"
+    pulumi = tmp_path / "pulumi"
+    pulumi.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(log)!r}, 'a').write(json.dumps([sys.argv[1:], sys.stdin.read()]) + '\\n')\n"
+    )
+    pulumi.chmod(0o755)
+    command = [sys.executable, "-m", "tools.github_app", "https://search.example.com", "--orgs", "--no-browser"]
+    command += ["--github", fake.url, "--api", fake.url, "--pulumi", str(pulumi), "--org", "acme"]
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    page_url = run.stdout.readline().split()[1]
+    page = requests.get(page_url, timeout=10).text
+    action = html.unescape(re.search(r'action="([^"]+)"', page)[1])  # type: ignore[index]
+    document = html.unescape(re.search(r'name="manifest" value="([^"]+)"', page)[1])  # type: ignore[index]
+    assert action.startswith(f"{fake.url}/organizations/acme/settings/apps/new?state=")
+    created = requests.post(action, data={"manifest": document}, allow_redirects=False, timeout=10)
+    assert requests.get(created.headers["Location"], timeout=10).status_code == 200
+    out, err = run.communicate(timeout=30)
+    assert run.returncode == 0, err
+    [app] = fake.apps.created
+    sent = app["manifest"]
+    assert sent["default_permissions"] == {
+        "metadata": "read",
+        "contents": "read",
+        "issues": "read",
+        "pull_requests": "read",
+        "members": "read",
+    }
+    assert sent["callback_urls"] == ["https://search.example.com/oauth/callback"] and sent["public"] is False
+    assert sent["hook_attributes"]["active"] is False
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [args for args, _ in calls] == [
+        ["config", "set", "auth", "github"],
+        ["config", "set", "githubOAuthClientId", app["client_id"]],
+        ["config", "set", "privateRepositories", "true"],
+        ["config", "set", "--secret", "githubOAuthClientSecret"],
+    ]
+    assert calls[-1][1] == app["client_secret"] and app["client_secret"] not in out + err + json.dumps(calls[:-1])
+    assert "BEGIN RSA PRIVATE KEY" not in out + err and f"{app['html_url']}/installations/new" in out
+
+
+# -- a real client -----------------------------------------------------------------------------------
+
+
+def test_the_mcp_sdk_signs_in_and_searches_a_private_repositorys_code(server: LocalServer, world: FakeGitHub):
+    from tests.test_sign_in_sdk import Memory, Person, provider, session
+
+    world.oauth.login = "alice"
+
+    async def work(client: Any) -> Any:
+        code = await client.call_tool("search_code", {"query": "def handler repo:acme/alpha", "limit": 5})
+        page = await client.call_tool("get_file", {"owner": "acme", "repo": "alpha", "path": "src/app.py"})
+        return code, page
+
+    person = Person()
+    code, page = session(provider(server, person, Memory(), None), f"{server.base}/mcp", "2026-07-28", work)
+    assert person.sign_ins == 1 and code.is_error is False and page.is_error is False
+    hits = code.structured_content["hits"]
+    assert hits and {hit["repository"] for hit in hits} == {"acme/alpha"}
+    assert page.structured_content["repository"] == "acme/alpha" and page.structured_content["content"]
+    searched = [s for s in world.seen if s.path == "/search/code"]
+    assert searched and all(s.headers["authorization"].startswith("Bearer ghu_") for s in searched)
+
+
+# -- what the person is told -----------------------------------------------------------------------
+
+PRIVATE_SCREENSHOT = ROOT / "docs" / "consent-page-private.png"
+
+
+def test_the_consent_page_says_private_repositories_are_readable_in_chromium(
+    chromium: Any, server: LocalServer, world: FakeGitHub, tmp_path: Path
+):
+    from tests.test_sign_in_browser import authorization, png_size
+
+    url, _, _ = authorization(server.base, f"http://127.0.0.1:{free_port()}/callback")
+    context = chromium.new_context(viewport={"width": 760, "height": 560})
+    page = context.new_page()
+    assert page.goto(url) is not None
+    said = page.inner_text("body")
+    assert "including your private repositories where this service's GitHub App is installed, read-only" in said
+    assert "no access to your private repositories" not in said
+    shot = page.screenshot(full_page=True)
+    (tmp_path / "consent-page-private.png").write_bytes(shot)
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        PRIVATE_SCREENSHOT.write_bytes(shot)
+    assert png_size(PRIVATE_SCREENSHOT.read_bytes()) == png_size(shot)  # the one in docs/ is this page's
+    context.close()
+
+
+def test_the_mcp_instructions_say_what_signed_in_people_reach(server: LocalServer, world: FakeGitHub):
+    alice = signed_in(server, world, "alice")
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}
+    reply = requests.post(
+        server.base + "/mcp",
+        json=body,
+        headers={"Authorization": f"Bearer {alice}", "Accept": "application/json, text/event-stream"},
+        timeout=10,
+    )
+    assert (
+        "their private repositories where this server's GitHub App is installed, read-only"
+        in reply.json()["result"]["instructions"]
+    )
+
+
+def test_the_log_names_who_read_which_repository_and_no_token(
+    function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """The function's own log line, as the owner's audit reads it: who, which repository, no token."""
+    import app
+    from signin import door
+    from signin.store import ACCESS_PREFIX, token_hash
+
+    fake = function_env
+    fake.oauth.expiring, fake.oauth.installed, fake.oauth.private = True, {"acme"}, {"acme/alpha": {"alice"}}
+    for name, value in {
+        "AUTH": "github",
+        "PRIVATE_REPOSITORIES": "true",
+        "PUBLIC_URL": "https://search.example",
+        "SEARCH_SCOPE": "org:acme",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_ID", APP_ID)
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_SECRET", APP_SECRET)
+    door.reset()
+    store, sealer = door._shared_store(), door._shared_sealer()
+    pair = Tokens.from_answer(fake.oauth.pair("alice"), fake.oauth.now())
+    store.put("grant#g1", grants.record({"login": "alice", "user_id": 9, "client_id": "c"}, pair, sealer, "g1"), 2**31)
+    access = ACCESS_PREFIX + "audit-test-token"
+    claims = {"grant": "g1", "client_id": "c", "scope": "search", "resource": "https://search.example/mcp"}
+    store.put(token_hash("access", access), {**claims, "login": "alice", "expires": 2**31}, 2**31)
+    event = {
+        "resource": "/api/repos/{owner}/{repo}/contents/{path+}",
+        "httpMethod": "GET",
+        "headers": {"Authorization": f"Bearer {access}"},
+        "pathParameters": {"owner": "acme", "repo": "alpha", "path": "README.md"},
+    }
+    with caplog.at_level("INFO", logger="github_search"):
+        answer = app.handler(event)
+        # The fence holds for private repositories too.
+        outside = app.handler({**event, "pathParameters": {"owner": "other", "repo": "gamma", "path": "README.md"}})
+    door.reset()
+    assert outside["statusCode"] == 403 and json.loads(outside["body"])["error"]["code"] == "outside_scope"
+    assert answer["statusCode"] == 200 and answer["headers"]["Cache-Control"] == "private, no-store"
+    record = next(r for r in caplog.records if r.getMessage().startswith("request "))
+    assert record.login == "alice" and record.repository == "acme/alpha"  # type: ignore[attr-defined]
+    logged = record.getMessage() + json.dumps(record.__dict__, default=str)
+    assert pair.token not in logged and str(pair.refresh) not in logged and access not in logged

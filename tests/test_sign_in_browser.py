@@ -5,50 +5,21 @@ the app, an approved app skips it, and no other site can frame it."""
 from __future__ import annotations
 
 import os
-import shutil
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.signin_helpers import MetadataHost, authorize_url, pkce, query, redeem, register
 from tests.signin_helpers import Signed as SignedIn
 from tools.background import LocalServer, free_port
 from tools.fake_github import FakeGitHub
 from tools.synth import ROOT
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOT = ROOT / "docs" / "consent-page.png"
-# As the machine's probe runs it: no sandbox (root), and no background traffic to the closed network.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
-    )
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def chromium(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-    yield browser
-    browser.close()
 
 
 def authorization(base: str, callback: str, client_id: str | None = None) -> tuple[str, str, str]:
@@ -165,7 +136,7 @@ def test_a_backslash_redirect_uri_cannot_send_a_code_to_another_host(
     attacker = MetadataHost()
     attacker_port = attacker.url.rsplit(":", 1)[1]
     mapped = f"--host-resolver-rules=MAP attacker.example 127.0.0.1:{attacker_port}"
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*FLAGS, mapped])
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, mapped])
     try:
         context = browser.new_context()
         port = free_port()

@@ -30,6 +30,7 @@ import base64
 import hashlib
 import json
 import re
+import secrets
 import socket
 import threading
 import time
@@ -282,6 +283,46 @@ def rate_limit_headers(remaining: int = 29) -> dict[str, str]:
     }
 
 
+class FakeApps:
+    """GitHub's manifest flow: the confirmation page's POST (which redirects with a code at once,
+    as if the person clicked Create) and `POST /app-manifests/{code}/conversions`, once per code."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.created: list[dict[str, Any]] = []
+
+    def new(self, text: str, state: str) -> Answer:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return Answer(422, {"message": "Invalid manifest"})
+        if not isinstance(document, dict) or not str(document.get("redirect_url", "")).startswith("http"):
+            return Answer(422, {"message": "Invalid manifest: redirect_url"})
+        code = secrets.token_hex(10)
+        self.pending[code] = document
+        return Answer(302, b"", {"Location": f"{document['redirect_url']}?code={code}&state={state}"})
+
+    def convert(self, code: str) -> Answer:
+        document = self.pending.pop(code, None)
+        if document is None:
+            return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+        slug = "".join(c if c.isalnum() else "-" for c in str(document["name"]).lower()).strip("-")
+        app = {
+            "id": 4000 + len(self.created),
+            "slug": slug,
+            "name": document["name"],
+            "client_id": "Iv23li" + secrets.token_hex(7),
+            "client_secret": secrets.token_hex(20),
+            "webhook_secret": None,
+            "pem": "-----BEGIN RSA PRIVATE KEY-----\nfake\n-----END RSA PRIVATE KEY-----\n",
+            "html_url": f"https://github.com/apps/{slug}",
+            "permissions": document.get("default_permissions", {}),
+            "manifest": document,
+        }
+        self.created.append(app)
+        return Answer(201, {k: v for k, v in app.items() if k != "manifest"})
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # parallel clients connect at once; the default 5 drops SYNs
@@ -293,6 +334,7 @@ class FakeGitHub:
         self.seen: list[Seen] = []
         self.connections = 0
         self.oauth = FakeOAuth()
+        self.apps = FakeApps()
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -316,6 +358,7 @@ class FakeGitHub:
             self.seen.clear()
             self.connections = 0
             self.oauth = FakeOAuth()
+            self.apps = FakeApps()
 
     def queue(self, *answers: Answer) -> None:
         self.answers.extend(answers)
@@ -448,11 +491,17 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_POST(self) -> None:
-            """Only GitHub's token exchange: a form in, JSON out (with Accept: application/json)."""
+            """GitHub's token exchange (a form in, JSON out), and a GitHub App's manifest flow."""
             length = int(self.headers.get("Content-Length", "0"))
             form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            if urlsplit(self.path).path == "/login/oauth/access_token":
+            parts = urlsplit(self.path)
+            if parts.path == "/login/oauth/access_token":
                 self._answer(Answer(200, fake.oauth.access_token(form)))
+            elif parts.path.endswith("/settings/apps/new"):
+                state = parse_qs(parts.query).get("state", [""])[-1]
+                self._answer(fake.apps.new(form.get("manifest", ""), state))
+            elif parts.path.startswith("/app-manifests/") and parts.path.endswith("/conversions"):
+                self._answer(fake.apps.convert(parts.path.split("/")[2]))
             else:
                 self._answer(Answer(404, {"message": "Not Found"}))
 
