@@ -209,10 +209,13 @@ def answer_sizes() -> dict[str, Any]:
         os.environ["SEARCH_SCOPE"] = LARGEST_FENCE  # what the model reads of the fence, at its largest
         fenced_list = size(result("tools/list", {}))
         instructions = result("initialize", {"protocolVersion": "2025-11-25"})["instructions"]
+        os.environ["PRIVATE_REPOSITORIES"] = "true"  # and with private repositories: the longest list
+        longest_list = size(result("tools/list", {}))
     finally:
         app.reset()
         os.environ.pop("GITHUB_TOKEN", None)
         os.environ.pop("SEARCH_SCOPE", None)
+        os.environ.pop("PRIVATE_REPOSITORIES", None)
         fake.stop()
     assert not any(c.get("isError") for c in calls.values()), calls
     return {
@@ -221,6 +224,7 @@ def answer_sizes() -> dict[str, Any]:
             "bytes": fenced_list,
             "instructions_bytes": len(instructions.encode()),
             "fence_chars": len(LARGEST_FENCE),
+            "with_private_repositories_bytes": longest_list,
             "budget_bytes": TOOLS_LIST_BUDGET,
         },
         "default_calls": {name: size(c) for name, c in calls.items()},
@@ -373,7 +377,8 @@ def table(results: dict[str, Any]) -> str:
     rows.append(
         (
             f"tools/list, largest fence ({t['fence_chars']} chars, in the instructions)",
-            f"{t['bytes']} bytes; instructions {t['instructions_bytes']} bytes",
+            f"{t['bytes']} bytes ({t['with_private_repositories_bytes']} with private repositories); "
+            f"instructions {t['instructions_bytes']} bytes",
             f"{t['bytes'] / z['tools_list']['bytes']:.3f}x unfenced",
             f"<= {t['budget_bytes']}",
         )

@@ -43,6 +43,7 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     assert sizes["tools_list"]["bytes"] <= sizes["tools_list"]["budget_bytes"] == 12 * 1024
     fenced = sizes["tools_list_largest_fence"]
     assert sizes["tools_list"]["bytes"] < fenced["bytes"] <= fenced["budget_bytes"] == 12 * 1024
+    assert fenced["bytes"] < fenced["with_private_repositories_bytes"] <= fenced["budget_bytes"]
     assert fenced["instructions_bytes"] > fenced["fence_chars"] == 4 * 145 + 3
     assert set(sizes["default_calls"]) == {
         "search_repositories",

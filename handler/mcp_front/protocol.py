@@ -61,10 +61,14 @@ PRIVATE = (
 )
 
 
+def private_repositories() -> bool:
+    return os.environ.get("PRIVATE_REPOSITORIES", "").strip().lower() == "true"
+
+
 def instructions(fence: Fence | None) -> str:
     """The instructions, with the fence named in full first when the owner set one, and what
     signed-in people reach with private repositories on."""
-    private = PRIVATE if os.environ.get("PRIVATE_REPOSITORIES", "").strip().lower() == "true" else ""
+    private = PRIVATE if private_repositories() else ""
     if fence is None:
         return private + INSTRUCTIONS
     return (
@@ -299,7 +303,7 @@ class McpFront:
 
     def _common(self, id_: object, method: str, params: Json, outcome: Outcome, info: Info, *, modern: bool) -> Json:
         if method == "tools/list":
-            listed: Json = {"tools": tools.listed(self.service.fence)}
+            listed: Json = {"tools": tools.listed(self.service.fence, private=private_repositories())}
             if modern:
                 listed |= {"ttlMs": LIST_TTL_MS, "cacheScope": "public"}
             return _result(id_, listed)

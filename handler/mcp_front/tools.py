@@ -151,13 +151,19 @@ TOOLS: list[Json] = [
     ),
 ]
 TOOL_NAMES = tuple(tool["name"] for tool in TOOLS)
-# With a fence, each tool says so; the instructions name the fence once (the list has a budget).
-FENCED = " Only within the scope the server's instructions name."
-FENCED_TOOLS = [{**tool, "description": tool["description"] + FENCED} for tool in TOOLS]
+# With a fence, or private repositories, each tool says so in a few words; the instructions say
+# it in full, once (the list has a budget: 12 KiB with the largest fence and private repositories).
+FENCED = " Only within the scope the instructions name."
+PRIVATE = " Your private repositories too, where the app is installed."
+_LISTS: dict[tuple[bool, bool], list[Json]] = {(False, False): TOOLS}
 
 
-def listed(fence: Fence | None) -> list[Json]:
-    return TOOLS if fence is None else FENCED_TOOLS
+def listed(fence: Fence | None, *, private: bool = False) -> list[Json]:
+    key = (fence is not None, private)
+    if key not in _LISTS:
+        suffix = (PRIVATE if private else "") + (FENCED if fence is not None else "")
+        _LISTS[key] = [{**tool, "description": tool["description"] + suffix} for tool in TOOLS]
+    return _LISTS[key]
 
 
 class UnknownTool(Exception):
