@@ -269,7 +269,7 @@ def archive_figures(workdir: Path) -> dict[str, Any]:
         "sha256": first.sha256_base64,
         # 32 KiB for two tools' worth of handler; seven tools (code, issues, files) and sign-in (an
         # OAuth 2.1 server, its store and a SigV4 signer, all standard library) need more.
-        "target": "<= 64 KiB (original bundle: 214 KB); identical",
+        "target": "<= 128 KiB (original bundle: 214 KB); identical",
     }
 
 

@@ -170,6 +170,10 @@ def test_each_person_reads_their_private_repositories_and_nobody_else_does(serve
     for tool, arguments in MCP_READS:
         assert call(server, alice, tool, **arguments("acme", "alpha"))["isError"] is False, tool
         assert call(server, bob, tool, **arguments("acme", "alpha"))["isError"] is True, tool
+    # The connectors' search: ids to fetch, each person's own.
+    for token, own in ((alice, "acme/alpha"), (bob, "acme/beta")):
+        found = call(server, token, "search", query="plans")["structuredContent"]["results"]
+        assert {r["id"] for r in found} & set(PRIVATE) == {own}
 
 
 @pytest.mark.parametrize(
