@@ -188,16 +188,16 @@ def test_the_same_search_by_two_people_in_a_row_answers_each_their_own(
     server: LocalServer, world: FakeGitHub, path: str, tool: str
 ):
     alice, bob = signed_in(server, world, "alice"), signed_in(server, world, "bob")
-    first = get(server, alice, path, q="plans", limit="20")
-    second = get(server, bob, path, q="plans", limit="20")
+    first = get(server, alice, path, q="plans in a row", limit="20")
+    second = get(server, bob, path, q="plans in a row", limit="20")
     assert first.status_code == second.status_code == 200
     assert names(first.json()) == {"acme/alpha"} and names(second.json()) == {"acme/beta"}
     assert first.headers["X-Search-Cache"] == second.headers["X-Search-Cache"] == "MISS"
     assert first.headers["Cache-Control"] == "private, no-store"
     # And again: each from the function's cache, revalidated with GitHub as that person, each their own.
-    again = get(server, bob, path, q="plans", limit="20")
+    again = get(server, bob, path, q="plans in a row", limit="20")
     assert again.headers["X-Search-Cache"] == "REVALIDATED" and names(again.json()) == {"acme/beta"}
-    assert names(call(server, alice, tool, query="plans", limit=20)["structuredContent"]) == {"acme/alpha"}
+    assert names(call(server, alice, tool, query="plans in a row", limit=20)["structuredContent"]) == {"acme/alpha"}
 
 
 def test_when_github_fails_nobody_is_served_another_persons_answer(server: LocalServer, world: FakeGitHub):
