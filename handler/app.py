@@ -99,7 +99,7 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> Answer:
             outcome.github_token = person.github_token
             fields["login"] = person.login
             if person.sealed is not None:  # private repositories: their answers are theirs alone
-                outcome.person = str(person.user_id or person.login)
+                outcome.person = f"id:{person.user_id}" if person.user_id else f"login:{person.login}"
         if request.resource == MCP_PATH:
             return _mcp(request, outcome, fields), None
         return _rest(request, outcome)
