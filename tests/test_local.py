@@ -118,6 +118,21 @@ def test_sigterm_stops_cleanly(fake_server: FakeGitHub):
     assert "http://127.0.0.1:" in out.splitlines()[0]  # the URLs to try, on start
 
 
+def test_a_server_that_has_logged_more_than_a_pipe_holds_still_answers(fake_server: FakeGitHub):
+    """A line per request: a test's long-lived server writes more than a pipe's 64 KiB, and must
+    not stop mid-write because nobody reads it until the end (it did, after 1,341 short requests)."""
+    running = LocalServer(fake_server.url)
+    try:
+        with requests.Session() as session:
+            for n in range(360):  # about 240 bytes logged each: 86 KB
+                q = f"{n:03d} " + "x" * 200
+                answer = session.get(running.base + "/api/search", params={"q": q}, timeout=10)
+                assert answer.status_code == 200
+    finally:
+        out = running.stop()
+    assert len(out) > 80_000 and "/api/search?q=359+xxx" in out
+
+
 def test_every_operation_conforms_to_the_spec(server: LocalServer):
     """Schemathesis, from the server's own /openapi.yaml: no server errors, every answer as specified."""
     api = schemathesis.openapi.from_url(server.base + "/openapi.yaml")

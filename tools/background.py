@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -74,6 +75,11 @@ class LocalServer:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        # Drained as it is written: a long-lived server logs a line per request, and a full pipe
+        # would stop it mid-write.
+        self._lines: list[str] = []
+        self._drain = threading.Thread(target=self._read, daemon=True)
+        self._drain.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -81,12 +87,32 @@ class LocalServer:
                     return
             except (urllib.error.URLError, ConnectionError):
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.communicate()[0]) from None
+                    self._drain.join(timeout=10)
+                    raise RuntimeError(self.output()) from None
                 time.sleep(0.05)
         self.process.kill()
         raise RuntimeError("local server did not start")
 
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.append(line)
+
+    def output(self) -> str:
+        """What the server has written so far."""
+        return "".join(self._lines)
+
+    def written(self, text: str, timeout: float = 10) -> str:
+        """What the server has written, once it has written `text`."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the local server did not write {text!r}: {self.output()}")
+            time.sleep(0.02)
+        return self.output()
+
     def stop(self) -> str:
         self.process.send_signal(signal.SIGTERM)
-        out, _ = self.process.communicate(timeout=10)
-        return out
+        self.process.wait(timeout=10)
+        self._drain.join(timeout=10)
+        return self.output()
