@@ -3,8 +3,9 @@
 Customer managed and rotated yearly. Its policy lets the search function's role encrypt and
 decrypt, in a grant's encryption context only, and nothing else use it: the account may
 administer the key (so nobody is locked out of it) but, unlike AWS's default policy, holds no
-`kms:*`, so no IAM policy of the account can let a person or another role decrypt a token with it.
-A table export, a backup or a read of the table alone therefore yields no GitHub token.
+`kms:*`, so no IAM policy of the account alone can let a person or another role decrypt a token
+with it (rewriting the key policy first would, and CloudTrail records that). A table export, a
+backup or a read of the table alone therefore yields no GitHub token.
 """
 
 from __future__ import annotations
