@@ -20,10 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from signin import grants
 from signin.github_oauth import Tokens
 from signin.sealing import KmsSealer, SealError
@@ -32,12 +30,12 @@ from signin.store import DynamoStore
 
 from infra.settings import ConfigError, load
 from tests.conftest import free_port
+from tests.moto_aws import REGION, client, moto_server, sign_in_table
 from tests.program import Graph, recording
 from tests.signin_helpers import APP_ID, APP_SECRET, signin_server, tokens
 from tools.background import ROOT, LocalServer
 from tools.fake_github import Answer, FakeGitHub
 
-REGION = "eu-west-1"
 TABLE = "sign-in-private"  # moto keeps one backend per process: not test_sign_in_store.py's table
 KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 # acme installed the app; alice reads alpha, bob reads beta; nobody's app is on other/.
@@ -49,9 +47,7 @@ class Aws:
         self.endpoint, self.key_arn = endpoint, key_arn
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service, region_name=REGION, endpoint_url=self.endpoint, aws_access_key_id="x", aws_secret_access_key="x"
-        )
+        return client(service, self.endpoint)
 
     def store(self) -> DynamoStore:
         return DynamoStore(TABLE, REGION, self.endpoint, KEYS)
@@ -66,24 +62,9 @@ class Aws:
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[Aws]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    dynamodb = boto3.client(
-        "dynamodb", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    kms = boto3.client(
-        "kms", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    yield Aws(endpoint, kms.create_key(Description="token key")["KeyMetadata"]["Arn"])
-    server.stop()
+    with moto_server() as endpoint:
+        sign_in_table(endpoint, TABLE)
+        yield Aws(endpoint, client("kms", endpoint).create_key(Description="token key")["KeyMetadata"]["Arn"])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 
-import boto3
 import pytest
 import requests
 from botocore.auth import SigV4Auth
@@ -17,7 +16,6 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from search.github_api import GitHubClient
 from signin.gate import Gate, Refusal
 from signin.server import ACCESS_TTL, AuthorizationServer, Settings
@@ -25,9 +23,9 @@ from signin.sigv4 import Credentials, sign
 from signin.store import DynamoStore, MemoryStore, StoreError, token_hash
 
 from tests.conftest import free_port
+from tests.moto_aws import REGION, client, moto_server, sign_in_table
 from tools.fake_github import FakeGitHub
 
-REGION = "eu-west-1"
 WEB = "https://github.com"
 UNUSED = GitHubClient("http://127.0.0.1:1")  # issuing tokens asks GitHub nothing
 KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token-example")
@@ -35,25 +33,9 @@ KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "s
 
 @pytest.fixture(scope="module")
 def dynamodb() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "dynamodb", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    # The table as infra/sign_in_table.py declares it: one string key, TTL on `expires`.
-    client.create_table(
-        TableName="sign-in",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName="sign-in", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
-    )
-    yield endpoint
-    server.stop()
+    with moto_server() as endpoint:
+        sign_in_table(endpoint, "sign-in")
+        yield endpoint
 
 
 class Clock:
@@ -145,10 +127,7 @@ def test_tokens_are_stored_as_hashes_only(dynamodb: str):
     server = AuthorizationServer(Settings("https://search.example", "app", "secret", web=WEB), store, UNUSED)
     store.put("grant#g1", {"login": "octocat", "github_token": "gho_user", "client_id": "c"}, 0)
     issued = json.loads(server._issue("g1", "c", "search")["body"])
-    scan = boto3.client(
-        "dynamodb", region_name=REGION, endpoint_url=dynamodb, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    dump = str(scan.scan(TableName="sign-in")["Items"])
+    dump = str(client("dynamodb", dynamodb).scan(TableName="sign-in")["Items"])
     for kind in ("access", "refresh"):
         value = issued[f"{kind}_token"]
         assert value[4:] not in dump and token_hash(kind, value) in dump
