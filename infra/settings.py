@@ -235,6 +235,17 @@ def _search_scope(raw: Mapping[str, str]) -> tuple[str, ...]:
 
 def _private_repositories(raw: Mapping[str, str], auth: str, client_id: str | None) -> bool:
     if not _flag(raw, "privateRepositories"):
+        if auth == "github" and client_id is not None and client_id.startswith("Iv"):
+            # Its people's tokens read private repositories where it is installed; only with
+            # privateRepositories are their answers kept apart and their tokens sealed.
+            raise ConfigError(
+                "githubOAuthClientId",
+                f"{client_id!r} is a GitHub App's client ID, whose sign-ins read private repositories where the "
+                "app is installed; without privateRepositories one person's private answers would be served "
+                "to others",
+                f"{_set('privateRepositories', 'true')} (each person's answers their own, their tokens sealed), "
+                "or sign in with an OAuth App (Ov23...)",
+            )
         return False
     if auth != "github":
         raise ConfigError(

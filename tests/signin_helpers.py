@@ -19,7 +19,8 @@ from tools.background import LocalServer
 from tools.fake_github import FakeGitHub
 from tools.signin_browser import Browser
 
-APP_ID, APP_SECRET = "Iv1.test-oauth-app", "test-oauth-app-secret"
+APP_ID, APP_SECRET = "Ov23liTestOAuthApp00", "test-oauth-app-secret"  # an OAuth App: public data only
+GITHUB_APP_ID = "Iv23liTestGitHubApp0"  # a GitHub App: private repositories (PRIVATE_REPOSITORIES)
 # The client's loopback redirect: the browser stops there, so nothing need listen.
 CALLBACK = "http://127.0.0.1:9/callback"
 CLIENT_ORIGIN = "https://client.example"  # a CIMD client's host, served from loopback in the tests
@@ -33,7 +34,7 @@ def signin_server(fake: FakeGitHub, metadata_url: str, extra_flags: tuple[str, .
         *extra_flags,
         env={
             "GITHUB_TOKEN": TOKEN,
-            "GITHUB_OAUTH_CLIENT_ID": APP_ID,
+            "GITHUB_OAUTH_CLIENT_ID": GITHUB_APP_ID if "--private" in extra_flags else APP_ID,
             "GITHUB_OAUTH_CLIENT_SECRET": APP_SECRET,
             "CLIENT_METADATA_TEST_ORIGINS": f"{CLIENT_ORIGIN}={metadata_url}",
             **env,

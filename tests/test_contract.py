@@ -24,8 +24,8 @@ REST_PATHS = (
     "/api/repos/{owner}/{repo}",
     "/api/repos/{owner}/{repo}/contents/{path}",
 )
-# Answers only some paths can give: code search needs the service's token.
-ONLY_ON = {503: "/api/search/code"}
+# Answers only some paths can give (none today: every path may find sign-in unavailable).
+ONLY_ON: dict[int, str] = {}
 # The MCP front answers JSON-RPC, documented by the protocol, not by openapi.yaml.
 MCP_ONLY = {202, 403, 413}
 

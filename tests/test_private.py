@@ -32,9 +32,10 @@ from infra.settings import ConfigError, load
 from tests.conftest import free_port
 from tests.moto_aws import REGION, client, moto_server, sign_in_table
 from tests.program import Graph, recording
-from tests.signin_helpers import APP_ID, APP_SECRET, signin_server, tokens
+from tests.signin_helpers import APP_SECRET, CALLBACK, GITHUB_APP_ID, register, sign_in, signin_server, tokens
 from tools.background import ROOT, LocalServer
 from tools.fake_github import Answer, FakeGitHub
+from tools.signin_browser import Browser
 
 TABLE = "sign-in-private"  # moto keeps one backend per process: not test_sign_in_store.py's table
 KEYS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -182,15 +183,38 @@ def test_the_same_search_by_two_people_in_a_row_answers_each_their_own(
 
 
 def test_when_github_fails_nobody_is_served_another_persons_answer(server: LocalServer, world: FakeGitHub):
-    """A failing GitHub makes the function serve the last good answer (STALE): only ever the
-    person's own, never the one another person's token fetched for the same request."""
+    """A failing GitHub makes the function serve the last good public answer (STALE); a person's
+    own is never served stale (GitHub could not say whether they may still read it), and never
+    the one another person's token fetched for the same request."""
     alice, bob = signed_in(server, world, "alice"), signed_in(server, world, "bob")
     assert names(get(server, alice, "/api/search/issues", q="stale plans", limit="20").json()) == {"acme/alpha"}
     world.queue(Answer(500, {"message": "Server Error"}), Answer(500, {"message": "Server Error"}))
     failed = get(server, bob, "/api/search/issues", q="stale plans", limit="20")
     assert failed.status_code == 502 and names(failed.json()) == set()
-    stale = get(server, alice, "/api/search/issues", q="stale plans", limit="20")
-    assert stale.headers["X-Search-Cache"] == "STALE" and names(stale.json()) == {"acme/alpha"}
+    own = get(server, alice, "/api/search/issues", q="stale plans", limit="20")
+    assert own.status_code == 502 and names(own.json()) == set()
+
+
+RATE_LIMITED = Answer(403, {"message": "API rate limit exceeded"}, {"x-ratelimit-remaining": "0"})
+
+
+@pytest.mark.parametrize("failing", [RATE_LIMITED, Answer(502, {"message": "Server Error"})], ids=["403", "5xx"])
+def test_lost_access_never_comes_back_from_a_stale_copy(server: LocalServer, world: FakeGitHub, failing: Answer):
+    """alice read a private file and its code; she lost access (taken off the repository); GitHub
+    said not found. Then GitHub failed (a rate limit she can spend on purpose, an outage): her old
+    copy must not come back as STALE, for a read or a search."""
+    alice = signed_in(server, world, "alice")
+    file_path, q = "/api/repos/acme/alpha/contents/README.md", "plans lost access"
+    assert get(server, alice, file_path).status_code == 200
+    assert names(get(server, alice, "/api/search/code", q=q, limit="20").json()) == {"acme/alpha"}
+    world.oauth.private["acme/alpha"] = set()  # taken off the repository
+    assert get(server, alice, file_path).status_code == 404
+    world.queue(failing, failing)
+    again = get(server, alice, file_path)
+    searched = get(server, alice, "/api/search/code", q=q, limit="20")
+    for answer in (again, searched):
+        assert answer.status_code in (429, 502) and answer.headers.get("X-Search-Cache") != "STALE", answer.text
+        assert names(answer.json()) == set()
 
 
 def test_an_uninstalled_app_reads_no_private_repository_of_that_owner(server: LocalServer, world: FakeGitHub):
@@ -267,7 +291,7 @@ def grant_of(store: DynamoStore, sealer: KmsSealer, fake: FakeGitHub, login: str
 def test_two_instances_renewing_one_grant_at_once_keep_it(world: FakeGitHub, aws: Aws):
     sealer = aws.sealer()
     grant, record = grant_of(aws.store(), sealer, world, "alice")
-    app = grants.App(world.url, APP_ID, APP_SECRET)
+    app = grants.App(world.url, GITHUB_APP_ID, APP_SECRET)
     results: list[Any] = []
     start = threading.Barrier(2)
 
@@ -296,13 +320,13 @@ def test_a_renewal_github_does_not_answer_keeps_the_grant_as_it_was(world: FakeG
     sealer = aws.sealer()
     store = aws.store()
     grant, record = grant_of(store, sealer, world, "alice")
-    unreachable = grants.App(f"http://127.0.0.1:{free_port()}", APP_ID, APP_SECRET)
+    unreachable = grants.App(f"http://127.0.0.1:{free_port()}", GITHUB_APP_ID, APP_SECRET)
     with pytest.raises(grants.Busy, match="could not be reached"):
         grants.Renewal(store, sealer, unreachable).renew(grant, refused=record["sealed"])
     kept = store.get(f"grant#{grant}")
     assert kept is not None and kept["sealed"] == record["sealed"] and kept["lease_until"] == 0
     # GitHub back: the same refresh token still works.
-    app = grants.App(world.url, APP_ID, APP_SECRET)
+    app = grants.App(world.url, GITHUB_APP_ID, APP_SECRET)
     _, renewed = grants.Renewal(store, sealer, app).renew(grant, refused=record["sealed"])
     assert renewed.token.startswith("ghu_") and world.oauth.refreshes == 1
 
@@ -310,7 +334,7 @@ def test_a_renewal_github_does_not_answer_keeps_the_grant_as_it_was(world: FakeG
 def test_a_token_about_to_expire_is_renewed_before_it_is_used(world: FakeGitHub, aws: Aws):
     sealer, store = aws.sealer(), aws.store()
     grant, _ = grant_of(store, sealer, world, "alice")
-    app = grants.App(world.url, APP_ID, APP_SECRET)
+    app = grants.App(world.url, GITHUB_APP_ID, APP_SECRET)
     later = world.oauth.now() + 8 * 3600 - grants.RENEW_MARGIN_SECONDS + 1
     _, same = grants.Renewal(store, sealer, app, clock=world.oauth.now).renew(grant, refused=None)
     assert world.oauth.refreshes == 0  # not due: nothing asked of GitHub
@@ -348,6 +372,60 @@ def test_private_repositories_need_sign_in_with_a_github_app():
     with pytest.raises(ConfigError, match=r"'githubOAuthClientId'.*OAuth App's client ID"):
         load({**app, "githubOAuthClientId": "Ov23liABCDEFGHIJKLMN"}, secret)
     assert load({**app, "githubOAuthClientId": "Iv23liABCDEFGHIJKLMN"}, secret).private_repositories
+
+
+# -- a GitHub App without privateRepositories (the second review) -------------------------------
+
+
+def test_a_github_app_without_private_repositories_is_refused_at_preview_and_start(
+    function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    """Its people's tokens read private repositories where it is installed, and without
+    privateRepositories their answers would share one cache: bob would be served octocat's."""
+    import app
+    from signin import door
+
+    secret = frozenset({"githubOAuthClientSecret"})
+    app_config = {"auth": "github", "githubOAuthClientId": GITHUB_APP_ID, "githubOAuthClientSecret": "s"}
+    with pytest.raises(ConfigError, match=r"'githubOAuthClientId'.*GitHub App's client ID") as refused:
+        load(app_config, secret)
+    assert "pulumi config set privateRepositories true" in str(refused.value)
+    for name, value in {"AUTH": "github", "PUBLIC_URL": "https://search.example"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_ID", GITHUB_APP_ID)
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_SECRET", APP_SECRET)
+    door.reset()
+    searched = app.handler({"resource": "/mcp", "httpMethod": "POST", "headers": {"Authorization": "Bearer gsa_x"}})
+    discovery = app.handler({"resource": "/.well-known/oauth-authorization-server", "httpMethod": "GET"})
+    door.reset()
+    for answer in (searched, discovery):
+        assert answer["statusCode"] == 500 and "privateRepositories" in answer["body"], answer
+    started = subprocess.run(
+        [sys.executable, "-m", "tools.local_server", "--fake-github", "--auth", "--port", "0"],
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "GITHUB_OAUTH_CLIENT_ID": GITHUB_APP_ID},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert started.returncode == 2 and "privateRepositories" in started.stderr, started
+    assert "Traceback" not in started.stderr
+
+
+def test_a_github_app_that_does_not_look_like_one_shares_nothing(signin: LocalServer, world: FakeGitHub):
+    """The review's leak, with an app whose client ID does not say it is a GitHub App (an older
+    or an Enterprise one): only the token GitHub hands back tells (`ghu_`). Without privateRepositories
+    bob asked for a private repository (not found), octocat asked (200), and bob asked again and was
+    served octocat's answer from the cache. The sign-in stops before any of it, and says why."""
+    world.oauth.login = "octocat"
+    world.oauth.private = {"acme/private-plans": {"octocat"}}
+    browser = Browser(CALLBACK)
+    with pytest.raises(AssertionError, match=r"HTTP 500.*This service cannot sign you in"):
+        sign_in(signin.base, world, register(signin.base)["client_id"], browser)
+    said = browser.visits[-1].body
+    assert "sets privateRepositories to true" in said and "ghu_" not in said
+    assert not [s for s in world.seen if s.path == "/user"]  # nothing was asked with the token
 
 
 # -- the GitHub App, in one command ----------------------------------------------------------------
@@ -459,24 +537,17 @@ def test_the_mcp_instructions_say_what_signed_in_people_reach(server: LocalServe
     )
 
 
-def test_the_log_names_who_read_which_repository_and_no_token(
-    function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-):
-    """The function's own log line, as the owner's audit reads it: who, which repository, no token."""
-    import app
+def function_signed_in(fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[Any, str, Tokens]:
+    """The function with private repositories on (and `env`), alice's grant in its store, sealed by
+    its sealer: (the store, her access token, her GitHub pair)."""
     from signin import door
     from signin.store import ACCESS_PREFIX, token_hash
 
-    fake = function_env
     fake.oauth.expiring, fake.oauth.installed, fake.oauth.private = True, {"acme"}, {"acme/alpha": {"alice"}}
-    for name, value in {
-        "AUTH": "github",
-        "PRIVATE_REPOSITORIES": "true",
-        "PUBLIC_URL": "https://search.example",
-        "SEARCH_SCOPE": "org:acme",
-    }.items():
+    settings = {"AUTH": "github", "PRIVATE_REPOSITORIES": "true", "PUBLIC_URL": "https://search.example", **env}
+    for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_ID", APP_ID)
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_ID", GITHUB_APP_ID)
     monkeypatch.setenv("GITHUB_OAUTH_CLIENT_SECRET", APP_SECRET)
     door.reset()
     store, sealer = door._shared_store(), door._shared_sealer()
@@ -485,6 +556,71 @@ def test_the_log_names_who_read_which_repository_and_no_token(
     access = ACCESS_PREFIX + "audit-test-token"
     claims = {"grant": "g1", "client_id": "c", "scope": "search", "resource": "https://search.example/mcp"}
     store.put(token_hash("access", access), {**claims, "login": "alice", "expires": 2**31}, 2**31)
+    return store, access, pair
+
+
+def read_alpha(access: str) -> dict[str, Any]:
+    import app
+
+    event = {
+        "resource": "/api/repos/{owner}/{repo}",
+        "httpMethod": "GET",
+        "headers": {"Authorization": f"Bearer {access}"},
+        "pathParameters": {"owner": "acme", "repo": "alpha"},
+    }
+    answer: dict[str, Any] = app.handler(event)
+    return answer
+
+
+def test_turning_private_repositories_off_asks_their_people_to_sign_in_again(
+    function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    """A grant sealed while privateRepositories was on holds no token the function can read once it
+    is off (and the key is gone): the challenge to sign in again, not a 500."""
+    from signin import door
+
+    store, access, _ = function_signed_in(function_env, monkeypatch)
+    assert read_alpha(access)["statusCode"] == 200
+    monkeypatch.delenv("PRIVATE_REPOSITORIES")
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_ID", "Ov23liNowAnOAuthApp0")
+    door.reset()
+    door._store = store  # the same table, read by the reconfigured function
+    refused = read_alpha(access)
+    door.reset()
+    assert refused["statusCode"] == 401, refused
+    assert 'error="invalid_token"' in refused["headers"]["WWW-Authenticate"]
+    assert store.get("grant#g1") is None
+
+
+def test_a_token_key_that_does_not_answer_is_a_503_to_retry(
+    function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch, aws: Aws
+):
+    """KMS unreachable or throttled when the gate opens a person's tokens: retry, not a 500."""
+    from signin import door
+
+    keys = {"AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": KEYS.access_key, "AWS_SECRET_ACCESS_KEY": KEYS.secret_key}
+    key = {"TOKEN_KEY_ID": aws.key_arn, "TOKEN_KEY_ENDPOINT": aws.endpoint, **keys}
+    store, access, _ = function_signed_in(function_env, monkeypatch, **key)
+    assert read_alpha(access)["statusCode"] == 200
+    monkeypatch.setenv("TOKEN_KEY_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nothing answers there
+    door.reset()
+    door._store = store
+    unavailable = read_alpha(access)
+    door.reset()
+    assert unavailable["statusCode"] == 503 and unavailable["headers"]["Retry-After"] == "5", unavailable
+    assert json.loads(unavailable["body"])["error"]["code"] == "unavailable"
+    assert store.get("grant#g1") is not None  # nothing is lost
+
+
+def test_the_log_names_who_read_which_repository_and_no_token(
+    function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """The function's own log line, as the owner's audit reads it: who, which repository, no token."""
+    import app
+    from signin import door
+
+    monkeypatch.setenv("SEARCH_SCOPE", "org:acme")
+    _, access, pair = function_signed_in(function_env, monkeypatch)
     event = {
         "resource": "/api/repos/{owner}/{repo}/contents/{path+}",
         "httpMethod": "GET",

@@ -169,3 +169,35 @@ def test_a_backslash_redirect_uri_cannot_send_a_code_to_another_host(
     finally:
         browser.close()
         attacker.stop()
+
+
+def test_an_approval_for_one_redirect_uri_sends_no_code_to_another_in_chromium(
+    chromium: Browser, signin: LocalServer, fake: FakeGitHub
+):
+    """The second review's theft, as Chromium follows it. "Claude Code" registers a loopback URI
+    and https://attacker.example/steal; the person approves the loopback one. A link later opens
+    /authorize with the attacker's URI and PKCE challenge in the same browser. Before the fix the
+    browser went to GitHub (which re-approves a known app silently) and on to attacker.example
+    with a code; now the consent page asks, naming the attacker's address, and nothing goes there."""
+    port = free_port()
+    callback = f"http://127.0.0.1:{port}/callback"
+    steal = "https://attacker.example/steal"
+    client_id = register(signin.base, client_name="Claude Code", redirect_uris=[callback, steal])["client_id"]
+    url, _, _ = authorization(signin.base, callback, client_id)
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(url)
+    assert steal not in page.content()
+    assert query(landed(page, callback, lambda: page.get_by_role("button", name="Allow").click()))["code"]
+
+    tab = context.new_page()
+    requested: list[str] = []
+    tab.on("request", lambda request: requested.append(request.url))
+    _, stranger_challenge = pkce()
+    tab.goto(authorize_url(signin.base, client_id, stranger_challenge, redirect_uri=steal, state="stolen"))
+    tab.wait_for_load_state()
+    assert tab.title() == "Allow Claude Code to use GitHub Search?"
+    said = " ".join(tab.inner_text("body").split())
+    assert "sent back to attacker.example with a code that lets it act as you, at: " + steal in said
+    assert not any(u.startswith("https://attacker.example") or "/login/oauth/authorize" in u for u in requested)
+    context.close()

@@ -165,6 +165,58 @@ def test_an_error_is_shown_not_redirected_until_this_browser_approved_the_client
     assert "This app cannot sign in" in reply.text
 
 
+# -- consent names what it covers (the second review) --------------------------------------------
+
+STEAL = "https://attacker.example/steal"
+
+
+def _consent_pages(browser: Browser) -> list[str]:
+    return [v.body for v in browser.visits if 'action="/oauth/consent"' in v.body]
+
+
+def test_an_approval_covers_only_the_redirect_uri_the_page_showed(base: str, fake: FakeGitHub):
+    """A client registers a loopback URI and an attacker's. The person approves the loopback one,
+    which is all the page showed. A link later sends the same browser to /authorize with the other
+    URI and the attacker's PKCE challenge: GitHub re-approves its app silently, so the consent
+    page is the only check there is, and it must ask again, naming the attacker's address."""
+    client_id = register(base, client_name="Claude Code", redirect_uris=[CALLBACK, STEAL])["client_id"]
+    approved = sign_in(base, fake, client_id)
+    [page] = _consent_pages(approved.browser)
+    assert CALLBACK in page and STEAL not in page
+    # The same address on another port (RFC 8252) is the same app on this computer: not asked again.
+    again = Browser("http://127.0.0.1:8765/callback", cookies=dict(approved.browser.cookies))
+    landed = again.sign_in(authorize_url(base, client_id, pkce()[1], redirect_uri="http://127.0.0.1:8765/callback"))
+    assert query(landed)["code"] and not _consent_pages(again)
+
+    stranger = Browser(STEAL, decision="deny", cookies=dict(approved.browser.cookies))
+    asked_github = len([s for s in fake.seen if s.path == "/login/oauth/authorize"])
+    answer = stranger.sign_in(authorize_url(base, client_id, pkce()[1], redirect_uri=STEAL, state="stolen"))
+    [asked] = _consent_pages(stranger)
+    assert "<strong>attacker.example</strong>" in asked and f'<code class="to">{STEAL}</code>' in asked
+    assert "code" not in query(answer) and query(answer)["error"] == "access_denied"  # the person said no
+    assert len([s for s in fake.seen if s.path == "/login/oauth/authorize"]) == asked_github  # GitHub never asked
+
+
+def test_a_metadata_document_that_adds_a_redirect_uri_later_asks_again(
+    base: str, fake: FakeGitHub, signin_host: MetadataHost
+):
+    """The same through a Client ID Metadata Document: the loopback URI alone when the person
+    approved, an https URI beside it later (the document says no-store, so it is fetched anew)."""
+    no_store = {"Cache-Control": "no-store"}
+    document = {"client_name": "Claude Code", "token_endpoint_auth_method": "none"}
+    client_id = signin_host.serve("/grows.json", {}, headers=no_store)
+    first = {**document, "client_id": client_id, "redirect_uris": [CALLBACK]}
+    signin_host.serve("/grows.json", first, headers=no_store)
+    approved = sign_in(base, fake, client_id)
+    assert len(_consent_pages(approved.browser)) == 1
+    grown = {**document, "client_id": client_id, "redirect_uris": [CALLBACK, STEAL]}
+    signin_host.serve("/grows.json", grown, headers=no_store)
+    stranger = Browser(STEAL, decision="deny", cookies=dict(approved.browser.cookies))
+    stranger.sign_in(authorize_url(base, client_id, pkce()[1], redirect_uri=STEAL))
+    [asked] = _consent_pages(stranger)
+    assert f'<code class="to">{STEAL}</code>' in asked
+
+
 SCHEMES_THAT_OPEN_THINGS = [
     "search-ms:query=invoice&crumb=location:\\\\evil.example\\share",
     "search-ms:query=invoice",

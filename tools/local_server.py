@@ -176,6 +176,11 @@ def make_server(
     if os.environ.get("AUTH") == "github":
         from signin import door
 
+        try:
+            door.check()
+        except door.Misconfigured as exc:
+            server.server_close()
+            raise StartError(str(exc)) from None
         os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
         function_paths = frozenset(door.ENDPOINTS)
     else:

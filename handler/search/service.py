@@ -327,11 +327,45 @@ class SearchService:
             # What is left of its freshness, so that no copy downstream outlives the TTL.
             return entry, "HIT", max(1, int(self.ttl - entry.age(now)))
 
+        try:
+            return self._asked(
+                key,
+                entry,
+                path,
+                params,
+                decode=decode,
+                outcome=outcome,
+                headers=headers,
+                missing=missing,
+                absent=absent,
+            )
+        except (Failure, SignInRefused):
+            if outcome.person is not None:
+                # Whatever GitHub says instead of a person's answer (not found once access is lost, a
+                # rate limit they spent on purpose, an outage), their old copy goes: never served.
+                self.cache.discard(key)
+            raise
+
+    def _asked(
+        self,
+        key: Hashable,
+        entry: Entry | None,
+        path: str,
+        params: list[tuple[str, str]],
+        *,
+        decode: Callable[[bytes], object],
+        outcome: Outcome,
+        headers: Mapping[str, str] | None,
+        missing: Failure | None,
+        absent: bool,
+    ) -> tuple[Entry, str, int]:
+        """GitHub's answer to one GET, revalidating `entry` if there is one."""
+        stale = entry if outcome.person is None else None  # a person's copy never stands in for an error
         conditional = {"If-None-Match": entry.etag} if entry is not None and entry.etag else {}
         try:
             reply = self._call(path, params, {**(headers or {}), **conditional}, outcome)
         except Failure as not_run:
-            return self._stale(entry, not_run)
+            return self._stale(stale, not_run)
         outcome.upstream_status = reply.status
         outcome.upstream_ms = round(reply.elapsed_ms, 3)
         outcome.rate_limit_remaining = reply.headers.get("x-ratelimit-remaining")
@@ -349,7 +383,7 @@ class SearchService:
                 value = decode(reply.body)
             except Unexpected:
                 failure = Failure(502, "upstream_error", "GitHub answered with a body that is not the expected JSON")
-                return self._stale(entry, failure)
+                return self._stale(stale, failure)
             return self.cache.put(key, value, reply.headers.get("etag"), self.clock()), "MISS", self.ttl
         if reply.status == 422:
             raise Failure(400, "invalid_request", github_message(reply.body))
@@ -357,7 +391,7 @@ class SearchService:
             wait = retry_after_seconds(reply.headers, self.wall_clock())
             limit = LIMITS.get(reply.headers.get("x-ratelimit-resource", ""), "rate limit")
             message = f"GitHub's {limit} was reached; retry in {wait} s"
-            return self._stale(entry, Failure(429, "rate_limited", message, retry_after=wait))
+            return self._stale(stale, Failure(429, "rate_limited", message, retry_after=wait))
         if reply.status == 401 and outcome.github_token:
             raise SignInRefused("GitHub no longer accepts your sign-in; sign in again")
         if reply.status in (401, 403):
@@ -365,7 +399,7 @@ class SearchService:
                 outcome.token_refused = True
             refused = "GitHub refused the configured token" if self.client.has_token else "GitHub refused the request"
             raise Failure(502, "upstream_error", f"{refused} (HTTP {reply.status}); check the githubToken setting")
-        return self._stale(entry, Failure(502, "upstream_error", f"GitHub answered HTTP {reply.status}"))
+        return self._stale(stale, Failure(502, "upstream_error", f"GitHub answered HTTP {reply.status}"))
 
     def _call(self, path: str, params: list[tuple[str, str]], headers: dict[str, str], outcome: Outcome) -> Reply:
         """One GitHub call, if this request may still make one (its share of calls, its time)."""

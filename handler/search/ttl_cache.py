@@ -63,5 +63,9 @@ class TtlCache:
                 self._entries.popitem(last=False)
         return entry
 
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
     def renew(self, entry: Entry, now: float) -> None:
         entry.stored_at = now

@@ -209,6 +209,13 @@ def matching_redirect(registered: list[str], given: str) -> str | None:
     return None
 
 
+def consented(redirect_uri: str) -> str:
+    """What a person's approval covers of a redirect URI: all of it, but the port on loopback
+    (RFC 8252: a native app picks a free one each time, and every port there is this computer)."""
+    redirect = parse_redirect(redirect_uri)
+    return redirect.at_port(None) if redirect.loopback else redirect_uri
+
+
 def _string(payload: dict[str, Any], name: str, limit: int) -> str | None:
     value = payload.get(name)
     if value is None:

@@ -26,7 +26,7 @@ from search.service import SignInRefused
 from signin import store
 from signin.gate import Gate, Principal, Refusal
 
-__all__ = ["ENDPOINTS", "Misconfigured", "Refusal", "issuer", "reset", "through"]
+__all__ = ["ENDPOINTS", "Misconfigured", "Refusal", "check", "issuer", "reset", "through"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     Response = dict[str, Any]
     Answer = tuple[Response, Any]
 
-RETRY_SECONDS = 5  # after a renewal GitHub did not answer: soon, the old pair still stands
+RETRY_SECONDS = 5  # after a renewal GitHub did not answer, or the table or the key did not: soon
 # The paths the authorization server answers (API Gateway routes and CloudFront behaviors too).
 ENDPOINTS = (
     "/.well-known/oauth-authorization-server",
@@ -57,7 +57,7 @@ MCP_PATH = "/mcp"
 HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?\Z")
 JSONRPC_UNAUTHORIZED = -32001
 # A challenge's `code` in the REST front's error shape (static/openapi.yaml lists both).
-ERROR_CODES = {401: "unauthorized", 403: "forbidden", 502: "upstream_error"}
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 502: "upstream_error", 503: "unavailable"}
 
 
 def through(request: Request, front: Callable[[Principal | None], Answer], *, protected: bool) -> Answer:
@@ -68,17 +68,20 @@ def through(request: Request, front: Callable[[Principal | None], Answer], *, pr
         return front(None)  # CORS preflights carry no token; unknown paths get their 404
     try:
         person = _gate(request.headers).principal(request.headers)
+        try:
+            if person.sealed is not None:
+                return _renewing(request, front, person)
+            return front(person)
+        except SignInRefused as exc:
+            _gate(request.headers).end(person)
+            return challenge(Refusal(401, "invalid_token", str(exc)), request), None
     except Misconfigured as exc:
         return challenge(Refusal(500, "server_error", str(exc)), request), None
     except Refusal as refused:
         return challenge(refused, request), None
-    try:
-        if person.sealed is not None:
-            return _renewing(request, front, person)
-        return front(person)
-    except SignInRefused as exc:
-        _gate(request.headers).end(person)
-        return challenge(Refusal(401, "invalid_token", str(exc)), request), None
+    except store.StoreError as exc:  # the table or the token key did not answer: nothing is lost
+        unavailable = Refusal(503, None, f"your sign-in could not be checked just now ({exc}); try again")
+        return challenge(unavailable, request, {"Retry-After": str(RETRY_SECONDS)}), None
 
 
 def _renewing(request: Request, front: Callable[[Principal | None], Answer], person: Principal) -> Answer:
@@ -149,10 +152,23 @@ def _shared_sealer() -> Any:
     return _sealer
 
 
+def check() -> None:
+    """Misconfigured if the app people sign in with reads more than this configuration keeps
+    apart: a GitHub App's user tokens read private repositories where it is installed, and only
+    with PRIVATE_REPOSITORIES is each person's answer their own (and their token sealed)."""
+    if os.environ.get("GITHUB_OAUTH_CLIENT_ID", "").startswith("Iv") and not private():
+        raise Misconfigured(
+            "GITHUB_OAUTH_CLIENT_ID is a GitHub App's (Iv...), whose sign-ins read private repositories; "
+            "without privateRepositories one person's answers would be served to others: set "
+            "privateRepositories to true, or sign in with an OAuth App (Ov23...)"
+        )
+
+
 def _gate(headers: Mapping[str, str]) -> Gate:
     origin = issuer(headers)
     gate = _gates.get(origin)
     if gate is None:
+        check()
         gate = _gates[origin] = Gate(_shared_store(), f"{origin}/mcp", sealer=_shared_sealer())
     return gate
 
@@ -165,6 +181,7 @@ def _app() -> Any:
     client_id, secret = env.get("GITHUB_OAUTH_CLIENT_ID", ""), env.get("GITHUB_OAUTH_CLIENT_SECRET", "")
     if not client_id or not secret:
         raise Misconfigured("GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set for AUTH=github")
+    check()
     api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
     return client_id, secret, api_url, env.get("GITHUB_WEB_URL") or github_oauth.web_url(api_url)
 

@@ -114,6 +114,9 @@ class Gate:
 
     def _person(self, key: str, grant_id: str, grant: dict[str, Any]) -> Principal:
         if self.sealer is None:
+            if "github_token" not in grant:  # sealed while private repositories were on; they are off now
+                self.store.delete(f"grant#{grant_id}")
+                raise Refusal(401, "invalid_token", "this sign-in was made for private repositories; sign in again")
             return Principal(grant["login"], grant["github_token"], grant_id, key=key)
         from signin import grants  # private repositories only
 

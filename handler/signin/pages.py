@@ -20,7 +20,8 @@ PAGE_HEADERS = {
 STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1f2328}"
     "h1{font-size:1.4rem}.box{border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}"
-    "code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px;word-break:break-all}"
+    "code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}"
+    ".to{display:block;margin:.35rem 0;width:fit-content}"
     "button{font:inherit;padding:.5rem 1.25rem;border-radius:6px;border:1px solid #d0d7de;margin-right:.5rem}"
     ".approve{background:#1f883d;color:#fff;border-color:#1f883d}.muted{color:#59636e;font-size:.9rem}"
 )
@@ -56,7 +57,8 @@ def consent(
     github: str,
     private: bool = False,
 ) -> str:
-    """Asks before the first sign-in of a client: who it is, where it sends you, what it gets."""
+    """Asks before a client's first sign-in to each redirect URI: who it is, exactly where the
+    code goes (an approval covers that address alone), what it gets."""
     shown_id = f"<br><span class=muted>client id <code>{escape(client_id)}</code></span>"
     return _page(
         f"Allow {client_name} to use {service}?",
@@ -64,7 +66,7 @@ def consent(
         f'<div class="box"><p><strong>{escape(client_name or "This app")}</strong> asks to use '
         f"<strong>{escape(service)}</strong> on your behalf.{shown_id}</p>"
         f"<p>If you allow it, you sign in with GitHub ({escape(github)}) next, then you are sent back to "
-        f"<code>{escape(redirect_to)}</code>.</p>"
+        f"{_destination(redirect_to)}</p>"
         f"{GETS[private]}"
         "</div><p>Only allow apps you started the sign-in from yourself.</p>"
         '<form method="post" action="/oauth/consent">'
@@ -73,6 +75,19 @@ def consent(
         '<button class="approve" name="decision" value="approve" type="submit">Allow</button>'
         '<button name="decision" value="deny" type="submit">Cancel</button></form>',
     )
+
+
+def _destination(redirect_to: str) -> str:
+    """Where the code goes, as a person can judge it: the site (or this computer, or an app) and
+    the whole address. Another address of the same app asks again."""
+    scheme, _, rest = redirect_to.partition(":")
+    if scheme == "https":
+        who = f"<strong>{escape(rest[2:].split('/', 1)[0].split('?', 1)[0])}</strong>"
+    elif scheme == "http":
+        who = "<strong>an app on this computer</strong>"
+    else:
+        who = f"<strong>the app that opens {escape(scheme)}: links</strong>"
+    return f'{who} with a code that lets it act as you, at:<code class="to">{escape(redirect_to)}</code>'
 
 
 def refusal(title: str, message: str, back: str | None = None) -> str:

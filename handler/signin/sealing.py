@@ -16,6 +16,7 @@ import json
 import os
 
 from signin.aws_json import AwsError, AwsJsonClient
+from signin.store import StoreError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ if TYPE_CHECKING:
     from signin.sigv4 import Credentials
 
 
-class SealError(Exception):
-    """KMS did not seal or open a grant's tokens (unreachable, throttled, refused)."""
+class SealError(StoreError):
+    """KMS did not seal or open a grant's tokens (unreachable, throttled, refused): like the
+    table's failures, a moment's unavailability of sign-in's state, answered 503 with Retry-After."""
 
 
 class KmsSealer:

@@ -22,7 +22,14 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 from proxy import response
 
 from signin import github_oauth, grants, pages
-from signin.clients import ClientError, MetadataCache, checked_metadata, is_metadata_url, matching_redirect
+from signin.clients import (
+    ClientError,
+    MetadataCache,
+    checked_metadata,
+    consented,
+    is_metadata_url,
+    matching_redirect,
+)
 from signin.sealing import SealError
 from signin.store import ACCESS_PREFIX, REFRESH_PREFIX, SCOPE, StoreError, hashed, token_hash
 
@@ -57,6 +64,11 @@ MAX_REGISTRATION_BYTES = 32 * 1024  # ten redirect URIs of 2,000 characters and 
 REGISTRATION_TTL = 86_400  # a registration that completes no sign-in within a day is deleted
 UNUSED = "unused"  # a registered client's mark until its first sign-in completes
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+GITHUB_APP_WITHOUT_PRIVATE = (
+    "GitHub signed you in through a GitHub App, whose sign-ins read private repositories, but this service "
+    "does not keep each person's answers apart. Its owner sets privateRepositories to true, or signs people "
+    "in with an OAuth App. Your GitHub token was not kept."
+)
 
 
 class Settings:
@@ -301,7 +313,10 @@ class AuthorizationServer:
             return refused(400, CANNOT_SIGN_IN, "Its redirect_uri is not one it registered.")
         state = params.get("state")
         browser = browser_id(headers)
-        approved = browser is not None and self.store.get(self._consent_key(browser, client_id)) is not None
+        # An approval covers one client sending codes to one redirect URI: a URI the person was
+        # never shown (registered beside it, or added to a metadata document later) asks again.
+        consent = self._consent_key(browser, client_id, redirect_uri) if browser is not None else None
+        approved = consent is not None and self.store.get(consent) is not None
 
         def back(code: str, description: str) -> Response:
             if not approved:
@@ -345,8 +360,7 @@ class AuthorizationServer:
             service=SERVICE_NAME,
             client_name=client["client_name"],
             client_id=client_id,
-            # An https app is known by its host; anything else (loopback, an app's scheme) in full.
-            redirect_to=urlsplit(redirect_uri).netloc if redirect_uri.startswith("https://") else redirect_uri,
+            redirect_to=redirect_uri,
             pending=pending,
             csrf=csrf,
             github=urlsplit(self.settings.web).netloc,
@@ -354,8 +368,8 @@ class AuthorizationServer:
         )
         return page(200, html, cookie)
 
-    def _consent_key(self, browser: str, client_id: str) -> str:
-        return token_hash("consent", f"{browser} {client_id}")
+    def _consent_key(self, browser: str, client_id: str, redirect_uri: str) -> str:
+        return token_hash("consent", f"{browser} {client_id} {consented(redirect_uri)}")
 
     def _to_github(self, pending: str, verifier: str) -> str:
         s = self.settings
@@ -395,7 +409,8 @@ class AuthorizationServer:
             return self._back_to_client(request, {"error": "access_denied", "error_description": "you declined"})
         browser = browser_id(headers)
         assert browser is not None  # _pending found this browser's request
-        self.store.put(self._consent_key(browser, request["client_id"]), {}, int(self.clock()) + CONSENT_TTL, new=False)
+        consent = self._consent_key(browser, request["client_id"], request["redirect_uri"])
+        self.store.put(consent, {}, int(self.clock()) + CONSENT_TTL, new=False)
         return redirect(self._to_github(pending, request["verifier"]))
 
     def _client_url(self, request: Mapping[str, Any], params: dict[str, str]) -> str:
@@ -437,6 +452,10 @@ class AuthorizationServer:
                 now=self.clock(),
             )
             github_token = github.token
+            if github_token.startswith("ghu_") and self.sealer is None:
+                # A GitHub App's token (on any host, whatever its client ID looks like) reads private
+                # repositories; without privateRepositories nothing would keep its answers apart.
+                return refused(500, "This service cannot sign you in", GITHUB_APP_WITHOUT_PRIVATE)
             login, user_id = github_oauth.user(self.github, github_token)
             allowed = self._allowed(login, user_id, github_token)
         except github_oauth.SignInFailed as exc:
