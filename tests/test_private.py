@@ -331,6 +331,75 @@ def test_a_renewal_github_does_not_answer_keeps_the_grant_as_it_was(world: FakeG
     assert renewed.token.startswith("ghu_") and world.oauth.refreshes == 1
 
 
+def test_the_clients_own_refresh_during_a_renewal_does_not_lose_the_renewed_pair(world: FakeGitHub, aws: Aws):
+    """GitHub refused a token the function did not think due; while it renewed (GitHub's refresh
+    slowed to 2 s, the old refresh token already spent), the client's /token refresh moved the
+    grant's version. The renewal's write failed on the old version and the new pair was lost:
+    502, then 401 and the grant deleted 31 s later. The pair is written at the version now there."""
+    grant, record = grant_of(aws.store(), aws.sealer(), world, "alice")
+    world.oauth.refresh_delay = 2.0
+    app = grants.App(world.url, GITHUB_APP_ID, APP_SECRET)
+    renewed: list[Any] = []
+
+    def renewing() -> None:
+        try:
+            renewed.append(grants.Renewal(aws.store(), aws.sealer(), app).renew(grant, refused=record["sealed"])[1])
+        except (grants.Ended, grants.Busy) as exc:
+            renewed.append(exc)
+
+    thread = threading.Thread(target=renewing)
+    thread.start()
+    store = aws.store()
+    while not (store.get(f"grant#{grant}") or {}).get("lease_until"):  # the renewal holds its lease
+        pass
+    assert grants.extend(store, grant, world.oauth.now()) is not None  # the client's refresh, meanwhile
+    thread.join()
+    assert world.oauth.refreshes == 1 and isinstance(renewed[0], Tokens), renewed
+    kept = store.get(f"grant#{grant}")
+    assert kept is not None and grants.github(kept, aws.sealer(), grant).token == renewed[0].token
+    assert world.oauth.user_of({"authorization": f"Bearer {renewed[0].token}"}) == "alice"
+
+
+class Flaky:
+    """The stack's key, refusing Encrypt `failures` times (throttled, unreachable) and then not."""
+
+    def __init__(self, sealer: KmsSealer, failures: int) -> None:
+        self.sealer, self.failures = sealer, failures
+
+    def seal(self, grant: str, secrets: dict[str, Any]) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise SealError("the token key refused Encrypt: HTTP 400 ThrottlingException")
+        return self.sealer.seal(grant, secrets)
+
+    def open(self, grant: str, sealed: str) -> dict[str, Any]:
+        return self.sealer.open(grant, sealed)
+
+
+def test_a_token_key_that_will_not_seal_the_renewed_pair_does_not_lose_it(world: FakeGitHub, aws: Aws):
+    """KMS refusing Encrypt after GitHub renewed: tried again; still refusing, the pair stays with
+    the instance (503 to retry) and is written on the grant's next request, with no second refresh."""
+    store = aws.store()
+    grant, record = grant_of(store, aws.sealer(), world, "alice")
+    app = grants.App(world.url, GITHUB_APP_ID, APP_SECRET)
+    blip = grants.Renewal(store, Flaky(aws.sealer(), 2), app, sleep=lambda _: None)  # type: ignore[arg-type]
+    _, renewed = blip.renew(grant, refused=record["sealed"])
+    assert world.oauth.refreshes == 1 and renewed.token.startswith("ghu_")
+    down = Flaky(aws.sealer(), 10)
+    outage = grants.Renewal(store, down, app, sleep=lambda _: None)  # type: ignore[arg-type]
+    kept = store.get(f"grant#{grant}")
+    assert kept is not None
+    with pytest.raises(SealError, match="kept, try again"):
+        outage.renew(grant, refused=kept["sealed"])
+    assert world.oauth.refreshes == 2
+    down.failures = 0  # the key answers again
+    _, after = outage.renew(grant, refused=None)
+    assert world.oauth.refreshes == 2  # not refreshed again: the kept pair was written
+    stored = store.get(f"grant#{grant}")
+    assert stored is not None and grants.github(stored, aws.sealer(), grant).token == after.token
+    assert world.oauth.user_of({"authorization": f"Bearer {after.token}"}) == "alice"
+
+
 def test_a_token_about_to_expire_is_renewed_before_it_is_used(world: FakeGitHub, aws: Aws):
     sealer, store = aws.sealer(), aws.store()
     grant, _ = grant_of(store, sealer, world, "alice")

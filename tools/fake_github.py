@@ -496,7 +496,8 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             parts = urlsplit(self.path)
             if parts.path == "/login/oauth/access_token":
-                self._answer(Answer(200, fake.oauth.access_token(form)))
+                slow = fake.oauth.refresh_delay if form.get("grant_type") == "refresh_token" else 0.0
+                self._answer(Answer(200, fake.oauth.access_token(form), delay=slow))
             elif parts.path.endswith("/settings/apps/new"):
                 state = parse_qs(parts.query).get("state", [""])[-1]
                 self._answer(fake.apps.new(form.get("manifest", ""), state))

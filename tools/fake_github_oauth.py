@@ -53,6 +53,7 @@ class FakeOAuth:
     # A GitHub App's user tokens: they expire, and refresh once each.
     expiring: bool = False
     skew: float = 0.0  # seconds added to the fake's clock
+    refresh_delay: float = 0.0  # seconds a refresh takes to answer, after the old pair is spent
     expires: dict[str, float] = field(default_factory=dict)  # user token -> when it stops working
     refresh_tokens: dict[str, tuple[str, float, str]] = field(default_factory=dict)  # ghr_ -> (login, until, ghu_)
     refreshes: int = 0  # refresh tokens traded, for tests that count them

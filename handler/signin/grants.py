@@ -5,7 +5,10 @@ A GitHub App's user token expires after 8 hours; its refresh token works once, a
 refresh the old user token stops working too. Two instances that find the same expired token
 must not both spend the refresh token (the second would be refused and end the grant), so the
 grant is leased first: a conditional write against the version the instance read. The winner
-renews at GitHub and writes the new pair; the others wait for it and read it.
+renews at GitHub and writes the new pair; the others wait for it and read it. Once GitHub has
+spent the refresh token the new pair is never dropped: the stack's own refresh moving the grant's
+version meanwhile makes it written again, and a token key that will not seal it for a moment
+leaves it with the instance that holds it, for the grant's next request.
 
 Without private repositories the record keeps its public shape (`github_token` in the grant, an
 OAuth App's token that does not expire) and nothing is renewed; the door and the gate load this
@@ -14,16 +17,25 @@ module only with private repositories on.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from signin import github_oauth
 from signin.github_oauth import Tokens
+from signin.sealing import SealError
 
 RENEW_MARGIN_SECONDS = 300  # renewed when less than this is left, so no call meets an expired token
 LEASE_SECONDS = 30  # longer than GitHub's token endpoint may take (8 s) to answer
 WAIT_SECONDS = 10.0  # how long an instance waits for another's renewal before giving up for now
 POLL_SECONDS = 0.2
 GRANT_TTL_SECONDS = 30 * 86_400  # as signin.server.REFRESH_TTL: a renewal is activity too
+SEAL_RETRY_SECONDS = (0.2, 0.5, 1.0)  # KMS refusing for a moment must not lose a pair GitHub just issued
+WRITE_ATTEMPTS = 5  # a renewed pair is written over whatever else moved the grant's version meanwhile
+
+# Pairs GitHub renewed that the token key would not seal, per grant, with the `sealed` value they
+# replace: the warm instance that spent the refresh token writes them on the grant's next request.
+_unsaved: dict[str, tuple[str | None, Tokens]] = {}
+_unsaved_lock = threading.Lock()
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -110,8 +122,12 @@ class Renewal:
         deadline = self.clock() + WAIT_SECONDS
         while True:
             found = self.store.get(key)
+            with _unsaved_lock:
+                kept = _unsaved.pop(grant, None)
             if found is None:
                 raise Ended("the sign-in was revoked; sign in again")
+            if kept is not None and kept[0] == found.get("sealed"):
+                return self._keep(grant, found, kept[1])  # renewed here earlier, not yet sealed
             now = self.clock()
             if found.get("lease_until", 0) <= now:
                 tokens = github(found, self.sealer, grant)
@@ -144,11 +160,43 @@ class Renewal:
             # No definite answer: the old pair still stands, and the lease is given back.
             self.store.put_if(key, {**found, "lease_until": 0}, _ttl(now), version=version)
             raise Busy(str(exc)) from None
-        written = {**found, **_sealed(renewed, self.sealer, grant), "lease_until": 0}
-        if not self.store.put_if(key, written, _ttl(now), version=version):
-            # The lease ran out: GitHub took longer than LEASE_SECONDS. The new pair is lost with it.
-            raise Busy("your sign-in was renewed too slowly to keep; try again")
-        return {**written, "version": version + 1}, renewed
+        return self._keep(grant, {**found, "version": version}, renewed)
+
+    def _keep(self, grant: str, found: dict[str, Any], renewed: Tokens) -> tuple[dict[str, Any], Tokens]:
+        """Write the pair GitHub renewed in place of the one in `found`. GitHub has spent the old
+        refresh token, so nothing may drop this pair: not the client's own refresh moving the
+        grant's version meanwhile (written again at the version now there, as long as the pair it
+        replaces is still the one stored), not the token key refusing for a moment (tried again,
+        then kept in this instance for the grant's next request)."""
+        key = f"grant#{grant}"
+        replaced = found.get("sealed")
+        sealed = self._sealed(grant, renewed, replaced)
+        for _ in range(WRITE_ATTEMPTS):
+            now = self.clock()
+            written = {**found, **sealed, "lease_until": 0}
+            version = found.get("version", 0)
+            if self.store.put_if(key, written, _ttl(now), version=version):
+                return {**written, "version": version + 1}, renewed
+            current = self.store.get(key)
+            if current is None:
+                raise Ended("the sign-in was revoked; sign in again")
+            if current.get("sealed") != replaced:
+                return current, github(current, self.sealer, grant)  # another pair stands: it is the grant's
+            found = current
+        raise Busy("your sign-in changed too often to keep its renewal; try again")
+
+    def _sealed(self, grant: str, renewed: Tokens, replaced: str | None) -> dict[str, Any]:
+        for wait in SEAL_RETRY_SECONDS:
+            try:
+                return _sealed(renewed, self.sealer, grant)
+            except SealError:
+                self.sleep(wait)
+        try:
+            return _sealed(renewed, self.sealer, grant)
+        except SealError as exc:
+            with _unsaved_lock:
+                _unsaved[grant] = (replaced, renewed)
+            raise SealError(f"{exc}; your renewed sign-in is kept, try again") from None
 
 
 def extend(store: MemoryStore | DynamoStore, grant: str, now: float) -> dict[str, Any] | None:
