@@ -39,6 +39,7 @@ from search.service import Failure, Outcome, SearchService
 
 from infra.settings import ConfigError, load
 from tests.conftest import TOKEN, event
+from tools import fake_github
 from tools.background import LocalServer
 from tools.fake_github import OUTSIDER, FakeGitHub
 
@@ -151,12 +152,28 @@ def test_a_query_naming_an_owner_or_repository_outside_is_refused_saying_what_is
         ("x ) OR ( y", "closed before it was opened"),
         ("(x", "unclosed parenthesis"),
         ('x \\" OR y', "backslash"),
+        ('a"b c"user:evil org:acme', "quote inside a word"),  # one word to one reader, a phrase to another
+        ('x "a b"c', "quote inside a word"),
+        ('x "a b" c"d e"', "quote inside a word"),
+        ("x repo:acme/../evil/x", "is not a repository name"),  # the owner alone read as acme
+        ("x repo:acme/a/b", "is not a repository name"),
+        ("x repo:acme/..", "is not a repository name"),
+        ("x repo:other/tool,acme/../evil", "is not a repository name"),
     ],
 )
 @pytest.mark.parametrize("advanced", [False, True])
 def test_a_query_that_could_reach_out_of_the_brackets_is_refused(q: str, says: str, advanced: bool):
     with pytest.raises(ValueError, match=says):
         fenced(q, advanced=advanced)
+
+
+def test_only_a_repository_name_is_inside():
+    assert FENCE.allows("acme/api") and FENCE.allows("other/tool")
+    for name in ("acme/../evil/x", "acme/a/b", "acme/..", "acme/.", "acme/", "acme", "/acme", "other/tool/x"):
+        assert not FENCE.allows(name), name
+    assert (
+        fenced('x "a b" -"c d" (e OR "f g") repo:"acme/api"') == 'x "a b" -"c d" (e OR "f g") repo:"acme/api" ' + LEGACY
+    )
 
 
 def test_the_fence_spends_operators_and_says_so():
@@ -166,10 +183,15 @@ def test_the_fence_spends_operators_and_says_so():
     assert fenced("a OR b OR c OR d OR e OR f")  # legacy: the fence spends none
 
 
-def test_items_from_outside_are_dropped_and_counted_out():
+def test_items_from_outside_are_dropped_and_the_total_stays_githubs_estimate():
+    """GitHub's total counts matches outside on pages never fetched: it cannot be made exact, so it
+    is passed on as GitHub's, and the schemas say so."""
     answer = {"total_count": 40, "repos": [{"full_name": "acme/a"}, {"full_name": "evil/b"}, {"full_name": "x/y"}]}
     kept, dropped = FENCE.kept(answer, "repos", "full_name")
-    assert kept == {"total_count": 38, "repos": [{"full_name": "acme/a"}]} and dropped == 2
+    assert kept == {"total_count": 40, "repos": [{"full_name": "acme/a"}]} and dropped == 2
+    for tool in ("search_repositories", "search_code", "search_issues"):
+        [listed] = [t for t in mcp_tools.TOOLS if t["name"] == tool]
+        assert "GitHub's estimate" in listed["outputSchema"]["properties"]["total_count"]["description"]
     assert FENCE.kept({"total_count": 1, "repos": [{"full_name": "acme/a"}]}, "repos", "full_name")[1] == 0
 
 
@@ -265,7 +287,44 @@ def test_an_outside_item_github_answers_is_dropped(fenced_service: SearchService
     outcome = Outcome()
     answer: Any = fenced_service.search(parse_query({"q": "outsider", "limit": "20"}), outcome).value
     assert OUTSIDER not in [r["full_name"] for r in answer["repos"]] and len(answer["repos"]) == 19
-    assert answer["total_count"] == 4241 and outcome.dropped == 1  # the fake's 4242, less the outsider
+    assert answer["total_count"] == 4242 and outcome.dropped == 1  # the fake's estimate, as GitHub's
+
+
+@pytest.mark.parametrize(
+    ("read", "answer"),
+    [
+        (
+            lambda svc, o: svc.repository(parse_repository("acme", "moved"), o),
+            fake_github.repository_page("acme", "moved"),
+        ),
+        (
+            lambda svc, o: svc.file(parse_file("acme", "moved", "README.md"), o),
+            fake_github.contents("acme", "moved", "README.md"),
+        ),
+        (
+            lambda svc, o: svc.file(parse_file("acme", "moved", "docs/"), o),
+            fake_github.contents("acme", "moved", "docs/"),
+        ),
+        (
+            lambda svc, o: svc.issue(IssueRef(parse_repository("acme", "moved"), 7), o),
+            fake_github.issue("acme", "moved", 7),
+        ),
+    ],
+    ids=["repository", "file", "directory", "issue"],
+)
+def test_a_read_whose_answer_names_a_repository_outside_is_refused(
+    fenced_service: SearchService, fake: FakeGitHub, read: Any, answer: Any
+):
+    """GitHub answers a transfer with 301 today, but the fence holds on what a read's answer says,
+    as it does on a search's: a 200 naming evil/secret for acme/moved is refused, and not cached."""
+    moved = json.loads(json.dumps(answer).replace("acme/moved", "evil/secret"))
+    assert "evil/secret" in json.dumps(moved) and "acme/moved" not in json.dumps(moved)
+    fake.queue(fake_github.Answer(200, moved))
+    with pytest.raises(Failure) as refused:
+        read(fenced_service, Outcome())
+    assert refused.value.status == 403 and refused.value.code == "outside_scope"
+    assert "evil/secret" in refused.value.message
+    assert "evil/secret" not in json.dumps(read(fenced_service, Outcome()).value)  # GitHub's own answer next time
 
 
 @pytest.mark.parametrize(
@@ -313,8 +372,8 @@ def reachable(q: str, advanced: bool) -> str | None:
     if fences.unbalanced(q):
         return f"a quote, parenthesis or backslash could swallow the fence: {q!r}"
     # The legacy engine ORs every repo:, org: and user: it is sent (a comma list too, perhaps).
-    named = [part for _, k, v in syntax.qualifiers(q) if k in fences.SCOPE_KEYS for part in v.split(",")]
-    outside = [v for v in named if not FENCE.allows(v)]
+    named = [(k, part) for _, k, v in syntax.qualifiers(q) if k in fences.SCOPE_KEYS for part in v.split(",")]
+    outside = [v for k, v in named if not (FENCE.allows if k in ("repo", "repository") else FENCE.allows_owner)(v)]
     if outside:
         return f"names {outside} outside the fence: {q!r}"
     if q.endswith(" " + LEGACY):

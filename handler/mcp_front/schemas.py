@@ -16,6 +16,9 @@ NULLABLE_TEXT = {"type": ["string", "null"]}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _NAMES = {"type": "array", "items": {"type": "string"}}
 COUNT = {"type": "integer", "minimum": 0}
+# GitHub's own count: an estimate of every match, not only those answered (within a fence it may
+# count matches outside it, which are never answered).
+TOTAL = {**COUNT, "description": "GitHub's estimate of all matches, not only these"}
 URL = {"type": "string", "format": "uri"}
 _CUT = {"type": "boolean", "description": "true when the field before it was cut"}
 _FULL_NAME = {"type": "string", "description": "owner/name"}
@@ -33,7 +36,7 @@ def object_schema(properties: Json, required: list[str] | None = None) -> Json:
 def _results(key: str, item: Json) -> Json:
     return object_schema(
         {
-            "total_count": COUNT,
+            "total_count": TOTAL,
             "incomplete_results": {"type": "boolean"},
             key: {"type": "array", "maxItems": LIMIT_RANGE[1], "items": item},
         }

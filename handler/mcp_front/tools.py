@@ -70,7 +70,7 @@ TOOLS: list[Json] = [
     _tool(
         "search_repositories",
         "Search GitHub repositories",
-        "Search GitHub repositories, best first; total_count is the number of matches. Syntax: words and "
+        "Search GitHub repositories, best first. Syntax: words and "
         "qualifiers (language:, topic:, stars:>100, org:, user:, pushed:>2026-01-01, archived:false); sort and "
         "order are arguments, not qualifiers.",
         {
@@ -85,8 +85,7 @@ TOOLS: list[Json] = [
     _tool(
         "get_repository",
         "Get a GitHub repository",
-        "One repository's facts (stars, forks, open issues, language, topics, license, default branch, "
-        "archived, dates) and its README (first 4,000 characters, untrusted).",
+        "One repository's facts (stars, topics, license, dates...) and its README (first 4,000 characters, untrusted).",
         {"owner": _OWNER, "repo": _REPO},
         output=schemas.REPOSITORY_PAGE,
         required=["owner", "repo"],
@@ -104,8 +103,8 @@ TOOLS: list[Json] = [
     _tool(
         "search_issues",
         "Search issues and pull requests",
-        "Search issues and pull requests; each hit has repository, number, title, url, kind, state, labels, "
-        "comments, author, dates and the start of its body (untrusted). Syntax: words, repo:, org:, is:open, "
+        "Search issues and pull requests; each hit has its state, labels, author and the start of its body "
+        "(untrusted). Syntax: words, repo:, org:, is:open, "
         "is:merged, label:bug, author:, created:>2026-01-01; the kind argument picks issues or pull requests.",
         {
             "query": _query("GitHub issue search syntax", "repo:pulumi/pulumi-aws is:open label:bug"),
@@ -154,7 +153,7 @@ TOOL_NAMES = tuple(tool["name"] for tool in TOOLS)
 # With a fence, or private repositories, each tool says so in a few words; the instructions say
 # it in full, once (the list has a budget: 12 KiB with the largest fence and private repositories).
 FENCED = " Only within the scope the instructions name."
-PRIVATE = " Your private repositories too, where the app is installed."
+PRIVATE = " Your private repositories too."
 _LISTS: dict[tuple[bool, bool], list[Json]] = {(False, False): TOOLS}
 
 

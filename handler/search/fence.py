@@ -64,7 +64,10 @@ class Fence:
         return ", ".join(f"{kind}:{value}" for kind, value in self.items)
 
     def allows(self, full_name: str) -> bool:
-        """Whether `owner/name` is inside: its owner is fenced in, or it is one of the repositories."""
+        """Whether `owner/name` is inside: its owner is fenced in, or it is one of the repositories.
+        Only a repository's name can be: `acme/../evil/x` is not one, whatever its owner reads as."""
+        if not repository_name(full_name):
+            return False
         owner = full_name.split("/", 1)[0].lower()
         return owner in self.owners or full_name.lower() in self.repos
 
@@ -96,6 +99,10 @@ class Fence:
 
         named = [(negated, key, value) for negated, key, value in qualifiers(q) if key in SCOPE_KEYS]
         for negated, key, value in named:
+            if key in ("repo", "repository"):
+                malformed = [part for part in value.split(",") if not repository_name(part.strip())]
+                if malformed:
+                    raise ValueError(f"{key}:{value[:80]} is not a repository name: write {key}:<owner>/<name>")
             inside = self.allows if key in ("repo", "repository") else self.allows_owner
             # Each of a comma list: some of GitHub's qualifiers read one as "any of these".
             if not all(inside(part.strip()) for part in value.split(",")):
@@ -103,7 +110,7 @@ class Fence:
                 raise OutsideScope(f"the query's {self.refusal(what)}: leave it out, or name one of those")
         unbracketable = unbalanced(q)
         if unbracketable:
-            raise ValueError(f"the query has {unbracketable}; close it, or leave it out")
+            raise ValueError(f"the query has {unbracketable}; mend it, or leave it out")
         spent = operators(q) + self.spends(advanced=advanced)
         if spent > MAX_OPERATORS:
             raise ValueError(
@@ -119,32 +126,57 @@ class Fence:
 
     def kept(self, answer: dict[str, object], key: str, name: str) -> tuple[dict[str, object], int]:
         """A search answer without its items outside the fence (`name`: the field naming an item's
-        repository), and how many were dropped; its total counts them out too."""
+        repository), and how many were dropped. Its `total_count` stays GitHub's estimate, as the
+        schemas say: the matches outside on pages never fetched cannot be counted out."""
         items = answer[key]
         assert isinstance(items, list)
         inside = [item for item in items if self.allows(str(item.get(name, "")))]
         dropped = len(items) - len(inside)
-        if not dropped:
-            return answer, 0
-        total = answer.get("total_count")
-        total = max(len(inside), total - dropped) if isinstance(total, int) else len(inside)
-        return {**answer, "total_count": total, key: inside}, dropped
+        return ({**answer, key: inside}, dropped) if dropped else (answer, 0)
+
+
+def repository_name(text: str) -> bool:
+    """Whether `text` is `owner/name` as GitHub names a repository: one slash, no `.` or `..`."""
+    owner, slash, name = text.partition("/")
+    return bool(slash) and bool(OWNER.match(owner)) and bool(REPO.match(name)) and name not in (".", "..")
 
 
 def unbalanced(q: str) -> str | None:
     """What would let `q` reach out of the brackets put around it: a quote or a parenthesis left
     open or closed too soon (counted inside quotes too: how GitHub reads a stray one is not ours to
-    guess), or a backslash (which some parsers read as an escape)."""
+    guess), a quote inside a word (`a"b c"user:evil` is one word with a qualifier in it to one
+    reader and a phrase to another), or a backslash (which some parsers read as an escape)."""
     if "\\" in q:
         return "a backslash"
     if q.count('"') % 2:
         return "an unclosed quote"
+    if _quote_inside_a_word(q):
+        return 'a quote inside a word (a "phrase" starts and ends at a space or a parenthesis)'
     depth = 0
     for char in q:
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             return "a parenthesis closed before it was opened"
     return "an unclosed parenthesis" if depth else None
+
+
+def _quote_inside_a_word(q: str) -> bool:
+    """Whether a quote opens other than at a word's start (or after `key:` or `-`), or closes other
+    than at a word's end."""
+    opening = True
+    for at, char in enumerate(q):
+        if char != '"':
+            continue
+        if opening:
+            before = q[at - 1] if at else " "
+            if not (before.isspace() or before in "(-:"):
+                return True
+        else:
+            after = q[at + 1] if at + 1 < len(q) else " "
+            if not (after.isspace() or after == ")"):
+                return True
+        opening = not opening
+    return False
 
 
 def parse(text: str) -> Fence | None:

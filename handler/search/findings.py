@@ -142,6 +142,14 @@ def _file_text(entry: dict[str, object]) -> tuple[str | None, str | None]:
         return None, f"a file of {size} bytes that is not UTF-8 text: not shown"
 
 
+def web_repositories(payload: object) -> list[str]:
+    """The repositories a contents answer's web links name (`https://<host>/<owner>/<repo>/...`):
+    what a fence checks, since the answer's fields are filled from the request's name."""
+    entries = payload if isinstance(payload, list) else [payload]
+    urls = [e.get("html_url") for e in entries if isinstance(e, dict)]
+    return ["/".join(url.split("/", 5)[3:5]) for url in urls if isinstance(url, str) and url.count("/") >= 4]
+
+
 def contents(payload: object, full_name: str, path: str, ref: str | None) -> dict[str, object]:
     """`/repos/{owner}/{repo}/contents/{path}` as ours: a file's text (cut), or a directory's listing."""
     common = {"repository": full_name, "ref": ref}

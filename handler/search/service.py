@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable, Hashable, Mapping
 
-from search.findings import code_answer, contents, issue_page, issues_answer
+from search.findings import code_answer, contents, issue_page, issues_answer, web_repositories
 from search.github_api import GitHubClient, Reply, UpstreamTimeout, UpstreamUnreachable
 from search.mapping import Unexpected, first, parse_json, readme_text, repository_page, search_answer, with_readme
 from search.query import CodeQuery, FilePath, IssueQuery, IssueRef, RepositoryName, SearchQuery
@@ -244,19 +244,27 @@ class SearchService:
         if self.fence is not None and not self.fence.allows(full_name):
             raise Failure(403, "outside_scope", self.fence.refusal(f"repository {full_name}"))
 
+    def _answered(self, value: dict[str, object], names: list[str]) -> dict[str, object]:
+        """A read's answer, if every repository GitHub's answer names is inside the fence: a name
+        within it may answer for another (a transfer GitHub follows, a proxy, a GitHub bug)."""
+        outside = [name for name in names if self.fence is not None and not self.fence.allows(name)]
+        if outside:
+            assert self.fence is not None
+            what = f"the repository GitHub answered with ({outside[0][:100]})"
+            raise Failure(403, "outside_scope", self.fence.refusal(what))
+        return value
+
     def issue(self, ref: IssueRef, outcome: Outcome) -> Result:
         """One issue or pull request, by number."""
         self._inside(ref.name.full_name)
         outcome.repository = ref.name.full_name
         missing = Failure(404, "not_found", f"no issue or pull request {ref.name.full_name}#{ref.number} on GitHub")
-        entry, cache, max_age = self._fetch(
-            ("issue", *ref.key),
-            ref.github_path,
-            [],
-            lambda body: issue_page(parse_json(body)),
-            outcome,
-            missing=missing,
-        )
+
+        def decode(body: bytes) -> dict[str, object]:
+            found = issue_page(parse_json(body))
+            return self._answered(found, [str(found["repository"])])
+
+        entry, cache, max_age = self._fetch(("issue", *ref.key), ref.github_path, [], decode, outcome, missing=missing)
         return self._whole(entry, cache, max_age, outcome)
 
     def file(self, path: FilePath, outcome: Outcome) -> Result:
@@ -265,13 +273,14 @@ class SearchService:
         outcome.repository = path.name.full_name
         at = f" at {path.ref}" if path.ref else ""
         missing = Failure(404, "not_found", f"no {path.path or 'root'} in {path.name.full_name}{at} on GitHub")
+
+        def decode(body: bytes) -> dict[str, object]:
+            payload = parse_json(body)
+            found = contents(payload, path.name.full_name, path.path, path.ref)
+            return self._answered(found, web_repositories(payload))
+
         entry, cache, max_age = self._fetch(
-            ("file", *path.key),
-            path.github_path,
-            path.github_params(),
-            lambda body: contents(parse_json(body), path.name.full_name, path.path, path.ref),
-            outcome,
-            missing=missing,
+            ("file", *path.key), path.github_path, path.github_params(), decode, outcome, missing=missing
         )
         return self._whole(entry, cache, max_age, outcome)
 
@@ -288,9 +297,12 @@ class SearchService:
         self._inside(name.full_name)
         outcome.repository = name.full_name
         missing = Failure(404, "not_found", f"repository {name.full_name} not found on GitHub")
-        page, page_cache, page_age = self._fetch(
-            ("repo", *name.key), name.path, [], lambda body: repository_page(parse_json(body)), outcome, missing=missing
-        )
+
+        def decode(body: bytes) -> dict[str, object]:
+            page = repository_page(parse_json(body))
+            return self._answered(page, [str(page["full_name"])])
+
+        page, page_cache, page_age = self._fetch(("repo", *name.key), name.path, [], decode, outcome, missing=missing)
         readme, readme_cache, readme_age = self._fetch(
             ("readme", *name.key), f"{name.path}/readme", [], readme_text, outcome, headers=RAW, absent=True
         )
