@@ -242,7 +242,7 @@ def test_batches_only_for_2025_03_26(server: LocalServer):
 
 def test_malformed_json_too_large_and_not_json_rpc(server: LocalServer):
     rpc_error(post(server, None, raw=b'{"jsonrpc": "2.0", "id": 1, "method": '), 400, -32700)
-    rpc_error(post(server, None, raw=b"[" * 30_000 + b"]" * 30_000), 400, -32700)  # deeper than json parses
+    rpc_error(post(server, None, raw=b"[" * 30_000 + b"]" * 30_000), 400, -32600)  # deeper than a message nests
     padding = "x" * (64 * 1024)
     rpc_error(post(server, {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": padding}}), 413, -32600)
     rpc_error(post(server, {"jsonrpc": "1.0", "id": 1, "method": "ping"}), 400, -32600)

@@ -17,8 +17,8 @@ import app
 import pytest
 import requests
 from proxy import sealed, unsafe_header
-from signin.clients import METADATA_TIMEOUT_SECONDS, ClientError, MetadataCache
-from signin.server import MAX_REGISTRATION_BYTES, REGISTRATION_TTL, form
+from signin.clients import METADATA_TIMEOUT_SECONDS, ClientError, MetadataCache, address_problem
+from signin.server import CLIENT_IDLE_TTL, MAX_REGISTRATION_BYTES, REGISTRATION_TTL, form
 
 from tests.conftest import event
 from tests.signin_helpers import (
@@ -301,6 +301,50 @@ def test_a_metadata_server_that_drips_holds_the_function_no_longer_than_the_dead
     assert time.monotonic() - again < 0.1 and cache.fetches == 1 and dripper.connections == 1
 
 
+def test_a_host_that_resolves_slowly_holds_the_function_no_longer_than_the_deadline():
+    """The second review: the lookup ran before the deadline started, and getaddrinfo takes no
+    timeout. It counts against the one deadline now."""
+    release = threading.Event()
+
+    def slow(host: str, port: int) -> list[str]:
+        release.wait(10)
+        return ["93.184.215.14"]
+
+    started = time.monotonic()
+    with pytest.raises(ClientError, match="took too long"):
+        MetadataCache(resolver=slow).client("https://slow-dns.example/app.json")
+    elapsed = time.monotonic() - started
+    release.set()
+    assert METADATA_TIMEOUT_SECONDS - 0.1 <= elapsed < METADATA_TIMEOUT_SECONDS + 1.0
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::a9fe:a9fe",  # ... 169.254.169.254, the instance metadata service
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:0:a9fe:a9fe",  # IPv4-translated (SIIT)
+        "64:ff9b::a9fe:a9fe",  # NAT64's well-known prefix (RFC 6052)
+        "64:ff9b::7f00:1",
+        "64:ff9b::a00:1",  # 10.0.0.1
+        "64:ff9b:1::808:808",  # NAT64's local-use prefix (RFC 8215)
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    ],
+)
+def test_a_private_ipv4_address_inside_an_ipv6_one_is_refused(address: str):
+    assert address_problem(address) is not None
+    with pytest.raises(ClientError, match="not a public address"):
+        MetadataCache(resolver=lambda host, port: [address]).client("https://inside.example/app.json")
+
+
+def test_public_addresses_in_either_family_pass():
+    for address in ("93.184.215.14", "2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::1"):
+        assert address_problem(address) is None, address
+
+
 def test_a_metadata_url_on_another_port_is_refused_before_any_fetch(base: str):
     _, challenge = pkce()
     reply = requests.get(
@@ -379,6 +423,33 @@ def test_only_githubs_definite_answers_decide_membership(org_server: str, fake: 
     assert revoked.status_code == 400 and "no longer accepts" in revoked.json()["error_description"]
 
 
+# -- a code seen by someone else (the second review) -----------------------------------------------
+
+
+def test_a_code_someone_else_saw_cannot_be_burned_without_its_verifier(base: str, fake: FakeGitHub):
+    """A code read from a log or a referrer, sent with any verifier or by another client, used to be
+    used up first and its reuse then revoked the sign-in. It is checked first now: the refusal
+    spends nothing, and the client that holds the verifier still gets its tokens."""
+    signed = sign_in(base, fake, register(base)["client_id"])
+    stranger = register(base)["client_id"]
+    for attempt in ({"code_verifier": pkce()[0]}, {"client_id": stranger}, {"redirect_uri": "http://127.0.0.1:9/x"}):
+        refused = redeem(base, signed, **attempt)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", attempt
+        assert "already used" not in refused.json()["error_description"]
+    own = redeem(base, signed)
+    assert own.status_code == 200, own.text
+    assert search(base, own.json()["access_token"]).status_code == 200
+
+
+def test_the_local_servers_log_keeps_no_code_or_state(signin: LocalServer, fake: FakeGitHub):
+    """GitHub's callback carries the code that signs the person in, and the pending request's id."""
+    signed = sign_in(signin.base, fake, register(signin.base)["client_id"])
+    [callback] = [v.url for v in signed.browser.visits if "/oauth/callback?" in v.url]
+    secrets_seen = [query(callback)["code"], query(callback)["state"], signed.code]
+    written = signin.written("GET /oauth/callback?code=...&state=... 302")
+    assert not any(value in written for value in secrets_seen)
+
+
 # -- registration, bounded -------------------------------------------------------------------------
 
 
@@ -403,6 +474,16 @@ def test_registration_lists_are_bounded_and_kept_without_repeats(base: str):
     assert big.status_code == 400 and f"at most {MAX_REGISTRATION_BYTES} bytes" in big.json()["error_description"]
     odd = requests.post(f"{base}/register", json={"redirect_uris": [CALLBACK], "grant_types": [{}]}, timeout=10)
     assert odd.status_code == 400 and odd.json()["error"] == "invalid_client_metadata"
+
+
+def test_a_lone_surrogate_in_a_client_name_is_refused_at_registration(base: str, fake: FakeGitHub):
+    """JSON's `\\ud800` parses to a string no page can be written with: the local server dropped the
+    consent request. Refused where it comes in, as 400."""
+    body = json.dumps({"redirect_uris": [CALLBACK]})[:-1] + ', "client_name": "Claude \\ud800"}'
+    reply = requests.post(f"{base}/register", data=body, headers={"Content-Type": "application/json"}, timeout=10)
+    assert reply.status_code == 400 and reply.json()["error"] == "invalid_client_metadata"
+    assert "client_name must be Unicode text" in reply.json()["error_description"]
+    assert sign_in(base, fake, register(base, client_name="Claude \u00e9\U0001f600")["client_id"]).code
 
 
 def test_a_body_nested_thousands_deep_is_400_not_500(base: str, signin_host: MetadataHost):
@@ -447,6 +528,18 @@ def test_a_registration_that_never_signs_in_expires_and_one_that_does_is_kept(fa
     now[0] += REGISTRATION_TTL + 1
     assert server.client(idle) is None  # expired: a day without a completed sign-in
     assert server.client(used) is not None
+    # Used, it stays while it is used (each refresh keeps it), and goes once unused that long: with
+    # open registration and no allow-list, the table would otherwise keep every client ever used.
+    refresh = json.loads(redeemed["body"])["refresh_token"]
+    for _ in range(5):  # 125 days in all, more than one idle period, never idle that long
+        now[0] += 25 * 86_400
+        store.put("grant#g", {"login": "octocat", "user_id": 1, "github_token": "gho_x", "client_id": used}, 0)
+        refreshed = server.token(f"grant_type=refresh_token&refresh_token={refresh}&client_id={used}", {})
+        assert refreshed["statusCode"] == 200, refreshed
+        refresh = json.loads(refreshed["body"])["refresh_token"]
+    assert CLIENT_IDLE_TTL < 125 * 86_400 and server.client(used) is not None
+    now[0] += CLIENT_IDLE_TTL + 1
+    assert server.client(used) is None
 
 
 def test_repeated_form_fields_are_found_in_one_pass():

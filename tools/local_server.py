@@ -99,6 +99,21 @@ def api_gateway_event(
     }
 
 
+# Query parameters whose values sign someone in (GitHub's callback code, a client's state): never
+# written to the log, which a developer pastes into an issue.
+SECRET_PARAMETERS = frozenset(("code", "state", "code_verifier", "access_token", "refresh_token", "token"))
+
+
+def redacted(target: str) -> str:
+    """A request target with the values of SECRET_PARAMETERS left out."""
+    path, question, query = target.partition("?")
+    if not question:
+        return target
+    pairs = (pair.partition("=") for pair in query.split("&"))
+    kept = "&".join(f"{name}{eq}{'...' if name in SECRET_PARAMETERS and eq else value}" for name, eq, value in pairs)
+    return f"{path}?{kept}"
+
+
 def printable(text: str, limit: int = LOGGED_TARGET_CHARS) -> str:
     """A request line fit for a log: control characters escaped, length capped."""
     escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[: limit + 1])
@@ -346,7 +361,7 @@ def make_server(
             # written after it could be lost to a Ctrl-C or SIGTERM that follows the last response.
             ms = (time.perf_counter() - self._started) * 1000
             cache_outcome = headers.get("X-Search-Cache", "-")
-            logged = printable(target if target is not None else self.path)
+            logged = printable(redacted(target if target is not None else self.path))
             log.info("%s %s %d %s %.1f ms", printable(method), logged, status, cache_outcome, ms)
             self.send_response(status)
             headers.setdefault("Cache-Control", "no-store")

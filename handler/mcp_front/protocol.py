@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 import os
+import re
 
 from search.query import shown
 from search.service import Outcome, SearchService
@@ -90,8 +91,27 @@ MODERN_METHODS = ("server/discover", "tools/list", "tools/call")
 MAX_INTEGER_DIGITS = 100  # valid JSON, but no id, limit or count of this protocol is that long
 
 
+MAX_DEPTH = 32  # arrays and objects in one message: the deepest of this protocol's is a handful
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
 class NumberTooLarge(ValueError):
     pass
+
+
+def too_deep(raw: bytes) -> bool:
+    """Whether `raw` nests arrays and objects more than MAX_DEPTH deep, read before it is parsed:
+    a value nested a thousand deep parses, then breaks whatever walks it (an error message's
+    json.dumps), at a depth that differs between Pythons."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b'""', raw)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def _integer(digits: str) -> int:
@@ -180,6 +200,9 @@ class McpFront:
         raw = (body or "").encode("utf-8", errors="surrogatepass")
         if len(raw) > MAX_BODY_BYTES:
             return Reply(413, _error(None, INVALID_REQUEST, f"request body over {MAX_BODY_BYTES} bytes"))
+        if too_deep(raw):
+            deep = f"Invalid Request: arrays and objects nested more than {MAX_DEPTH} deep"
+            return Reply(400, _error(None, INVALID_REQUEST, deep))
         try:
             message = json.loads(raw, parse_int=_integer)
         except NumberTooLarge:

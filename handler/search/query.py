@@ -212,7 +212,7 @@ def shown(value: object, limit: int = 60) -> str:
     """A value as a model or client would write it back: JSON (null, 5, ["a"]), capped."""
     try:
         text = json.dumps(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         text = type(value).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -17,10 +17,10 @@ carried. The consent page shows the whole redirect target for non-https ones.
 
 A metadata document is fetched with the care a server fetching a URL a stranger chose needs:
 https on port 443 only, every resolved address must be a global one (no loopback, private,
-link-local, ULA, shared or reserved range; IPv4-mapped IPv6 unwrapped), the connection goes to
-the address that was checked (no second lookup for DNS rebinding), no redirects, at most 5 KB,
-all of it (connect, TLS, every read) within 3 s. It is cached per its Cache-Control (at most a
-day), and a failure for a minute.
+link-local, ULA, shared or reserved range, nor any IPv4 address an IPv6 one carries), the
+connection goes to the address that was checked (no second lookup for DNS rebinding), no
+redirects, at most 5 KB, all of it (the lookup, connect, TLS, every read) within 3 s. It is
+cached per its Cache-Control (at most a day), and a failure for a minute.
 """
 
 from __future__ import annotations
@@ -222,6 +222,11 @@ def _string(payload: dict[str, Any], name: str, limit: int) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise ClientError("invalid_client_metadata", f"{name} must be a string of at most {limit} characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON's \ud800 parses to a string no page can carry
+            raise ClientError("invalid_client_metadata", f"{name} must be Unicode text") from None
     return value
 
 
@@ -289,11 +294,27 @@ def metadata_url_problem(url: str) -> str | None:
     return None
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits, which a translator or the host's
+# own stack may reach: NAT64's well-known prefix (RFC 6052) and SIIT's IPv4-translated addresses.
+_IPV4_INSIDE = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+# Never a public server's: IPv4-compatible addresses (deprecated, RFC 4291) and NAT64's local-use
+# prefix (RFC 8215), which Python counts as global.
+_NOT_PUBLIC = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
 def address_problem(address: str) -> str | None:
+    """Why `address` is no public server's, or None: every IPv4 address it carries must be global too
+    (`::ffff:127.0.0.1`, `64:ff9b::a9fe:a9fe` and `2002:7f00:1::` reach loopback or the metadata
+    service through translation)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if not ip.is_global or ip.is_multicast:
+    inside: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NOT_PUBLIC):
+            return f"{address} is not a public address"
+        carried = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        carried += [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) for network in _IPV4_INSIDE if ip in network]
+        inside += [v4 for v4 in carried if v4 is not None]
+    if any(not one.is_global or one.is_multicast for one in inside):
         return f"{address} is not a public address"
     return None
 
@@ -304,6 +325,28 @@ def resolve(host: str, port: int) -> list[str]:
     except OSError:
         raise ClientError("invalid_client", f"the client_id host {host!r} does not resolve") from None
     return [str(info[4][0]) for info in infos]
+
+
+def resolved_within(resolver: Resolver, host: str, port: int, deadline: float) -> list[str]:
+    """The resolver's answer by `deadline` (time.monotonic()). getaddrinfo takes no timeout, so it
+    runs in a thread of its own, left behind if it is late: the lookup counts against the fetch's
+    one deadline like every socket operation after it."""
+    found: list[list[str] | ClientError] = []
+
+    def look_up() -> None:
+        try:
+            found.append(resolver(host, port))
+        except ClientError as exc:
+            found.append(exc)
+
+    lookup = threading.Thread(target=look_up, daemon=True)
+    lookup.start()
+    lookup.join(max(0.0, deadline - time.monotonic()))
+    if not found:
+        raise ClientError("invalid_client", "the client_id URL took too long to answer (its host did not resolve)")
+    if isinstance(found[0], ClientError):
+        raise found[0]
+    return found[0]
 
 
 class MetadataCache:
@@ -350,7 +393,7 @@ class MetadataCache:
             local = urlsplit(test_origin)
             scheme, host, port, address = local.scheme, local.hostname or "", local.port or 80, local.hostname or ""
         else:
-            addresses = self.resolver(host, port)
+            addresses = resolved_within(self.resolver, host, port, deadline)
             for candidate in addresses:
                 refused = address_problem(candidate)
                 if refused:

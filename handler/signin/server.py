@@ -62,7 +62,9 @@ CANNOT_SIGN_IN = "This app cannot sign in"
 MAX_FORM_BYTES = 16 * 1024
 MAX_REGISTRATION_BYTES = 32 * 1024  # ten redirect URIs of 2,000 characters and the rest
 REGISTRATION_TTL = 86_400  # a registration that completes no sign-in within a day is deleted
+CLIENT_IDLE_TTL = 90 * 86_400  # one that did, once unused this long (three times a grant's life)
 UNUSED = "unused"  # a registered client's mark until its first sign-in completes
+KEPT_UNTIL = "kept_until"  # when a used registration expires; pushed on at most once a day
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 GITHUB_APP_WITHOUT_PRIVATE = (
     "GitHub signed you in through a GitHub App, whose sign-ins read private repositories, but this service "
@@ -222,7 +224,9 @@ class AuthorizationServer:
 
     def register(self, body: str | None) -> Response:
         """RFC 7591. Open to anyone, so bounded: a small body, short lists, and a registration that
-        never completes a sign-in expires after REGISTRATION_TTL (one that does is kept)."""
+        never completes a sign-in expires after REGISTRATION_TTL, one that does after CLIENT_IDLE_TTL
+        without a sign-in or a refresh: with open registration and no allow-list, the table would
+        otherwise keep every client anyone ever signed in with."""
         if body is not None and len(body) > MAX_REGISTRATION_BYTES:
             return oauth_error(
                 400, "invalid_client_metadata", f"the body must be at most {MAX_REGISTRATION_BYTES} bytes"
@@ -250,10 +254,13 @@ class AuthorizationServer:
         return json_answer(201, answer)
 
     def _keep(self, client: Mapping[str, Any]) -> None:
-        """A registered client has completed a sign-in: it no longer expires."""
-        if client.get(UNUSED):
-            kept = {k: v for k, v in client.items() if k != UNUSED}
-            self.store.put(f"client#{client['client_id']}", kept, 0, new=False)
+        """A registered client has been used (a sign-in, a refresh): it is kept CLIENT_IDLE_TTL more,
+        written at most once a day. A metadata document's client is not kept here at all."""
+        now = int(self.clock())
+        if is_metadata_url(client["client_id"]) or client.get(KEPT_UNTIL, 0) - now > CLIENT_IDLE_TTL - 86_400:
+            return
+        kept = {k: v for k, v in client.items() if k != UNUSED} | {KEPT_UNTIL: now + CLIENT_IDLE_TTL}
+        self.store.put(f"client#{client['client_id']}", kept, now + CLIENT_IDLE_TTL, new=False)
 
     def _authenticated_client(
         self, fields: dict[str, str], headers: Mapping[str, str]
@@ -551,26 +558,18 @@ class AuthorizationServer:
             return self._refresh(client, fields)
         return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 
-    def _use_once(
-        self, kind: str, value: str, client: Mapping[str, Any], what: str
-    ) -> tuple[dict[str, Any] | None, Response | None]:
-        """What a code or refresh token stands for, used up now. A second use means it was copied
-        (RFC 6749 section 4.1.2 for codes; rotation's point for refresh tokens): the grant ends."""
-        item, first = self.store.claim(token_hash(kind, value)) if value else (None, False)
-        if item is None:
-            return None, oauth_error(400, "invalid_grant", f"the {what} is unknown or expired")
-        if not first:
-            self.end_grant(item["grant"])
-            return None, oauth_error(400, "invalid_grant", f"the {what} was already used; the sign-in is revoked")
-        if item["client_id"] != client["client_id"]:
-            return None, oauth_error(400, "invalid_grant", f"the {what} was issued to another client")
-        return item, None
-
     def _redeem_code(self, client: Mapping[str, Any], fields: Mapping[str, str]) -> Response:
-        item, refused = self._use_once("code", fields.get("code", ""), client, "code")
+        """A code is checked (its client, its redirect URI, the PKCE verifier) before it is used up:
+        one read from a log or a referrer, sent with any verifier, must not end the person's sign-in.
+        Used up then, by one conditional write; a second use means it was copied (RFC 6749 section
+        4.1.2), and the grant ends."""
+        code = fields.get("code", "")
+        key = token_hash("code", code) if code else ""
+        item = self.store.get(key) if key else None
         if item is None:
-            assert refused is not None
-            return refused
+            return oauth_error(400, "invalid_grant", "the code is unknown or expired")
+        if item["client_id"] != client["client_id"]:
+            return oauth_error(400, "invalid_grant", "the code was issued to another client")
         redirect_uri, given = fields.get("redirect_uri"), item["redirect_given"]
         if isinstance(given, bool):  # a code issued before the given URI was kept as it was sent
             given = item["redirect_uri"] if given else None
@@ -579,6 +578,12 @@ class AuthorizationServer:
         verifier = fields.get("code_verifier", "")
         if not PKCE.match(verifier) or not hmac.compare_digest(s256(verifier), item["challenge"]):
             return oauth_error(400, "invalid_grant", "the code_verifier does not match the code_challenge")
+        claimed, first = self.store.claim(key)
+        if claimed is None:  # expired since it was read
+            return oauth_error(400, "invalid_grant", "the code is unknown or expired")
+        if not first:
+            self.end_grant(item["grant"])
+            return oauth_error(400, "invalid_grant", "the code was already used; the sign-in is revoked")
         issued = self._issue(item["grant"], client["client_id"], item["scope"])
         if issued["statusCode"] == 200:
             self._keep(client)
@@ -619,6 +624,7 @@ class AuthorizationServer:
         if not first:
             self.end_grant(grant)
             return oauth_error(400, "invalid_grant", "the refresh token was already used; the sign-in is revoked")
+        self._keep(client)
         return json_answer(200, tokens)
 
     def _github(self, grant: str, record: dict[str, Any]) -> github_oauth.Tokens:
