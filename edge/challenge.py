@@ -7,13 +7,17 @@ deployed 401 or 403 would reach the client with no challenge: no `resource_metad
 origin answers 400 or more, but it runs an origin-response Lambda@Edge function on every origin
 response, errors included ("Restrictions on all edge functions", CloudFront Developer Guide).
 
-The function renames the header back and changes nothing else. The local server runs this same
-code when it imitates API Gateway (tools/local_server.py --like-aws).
+The function renames the header back and changes nothing else. It does not depend on the renamed
+header alone: CloudFront's guide once listed `X-Amzn-*` among the headers edge functions cannot
+see, so the function also sends the challenge as X-Search-Challenge, a name API Gateway passes on
+unchanged; that one is preferred, and always removed, so no viewer sees it. The local server runs
+this same code when it imitates API Gateway (tools/local_server.py --like-aws).
 """
 
 from __future__ import annotations
 
 REMAPPED = "x-amzn-Remapped-WWW-Authenticate"  # as API Gateway spells it
+CARRIER = "X-Search-Challenge"  # as the function spells it (handler/proxy.py CHALLENGE_CARRIER)
 RESTORED = "www-authenticate"
 
 TYPE_CHECKING = False
@@ -22,11 +26,14 @@ if TYPE_CHECKING:
 
 
 def restore(headers: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[str, str]]]:
-    """CloudFront's headers (lower-case name -> [{"key": name, "value": value}]) with the renamed
-    challenge under its own name again; the origin's own WWW-Authenticate, if any, is kept."""
+    """CloudFront's headers (lower-case name -> [{"key": name, "value": value}]) with the challenge
+    under its own name again, from the function's carrier or else API Gateway's renamed header;
+    the origin's own WWW-Authenticate, if any, is kept. The carrier never reaches a viewer."""
+    carried = headers.pop(CARRIER.lower(), None)
     remapped = headers.pop(REMAPPED.lower(), None)
-    if remapped and RESTORED not in headers:
-        headers[RESTORED] = [{"key": "WWW-Authenticate", "value": h["value"]} for h in remapped if "value" in h]
+    challenge = carried or remapped
+    if challenge and RESTORED not in headers:
+        headers[RESTORED] = [{"key": "WWW-Authenticate", "value": h["value"]} for h in challenge if "value" in h]
     return headers
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import unquote
 
-from proxy import Request, json_response, read, response, sealed
+from proxy import Request, carried, json_response, read, response, sealed
 from search.github_api import GitHubClient
 from search.query import (
     BadRequest,
@@ -69,7 +69,7 @@ def handler(event: object, context: object = None) -> Response:
     except Exception:  # the contract: never raise out of the handler
         log.exception("unexpected error")
         answer = error(500, "internal_error", "unexpected error; see the function's logs")
-    answer = sealed(answer)
+    answer = carried(sealed(answer))
     fields |= {
         "query": query.q[:LOGGED_QUERY_CHARS] if hasattr(query, "q") else None,
         "sort": getattr(query, "sort", None) or None,

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     Response = dict[str, Any]
 
 JSON_TYPE = "application/json; charset=utf-8"
+# API Gateway renames WWW-Authenticate to x-amzn-Remapped-WWW-Authenticate, and CloudFront may
+# hide X-Amzn-* headers from edge functions: a challenge also travels under a name of the
+# function's own, which the edge function turns back into WWW-Authenticate and removes, so no
+# viewer sees it (edge/challenge.py; the local server does the same).
+CHALLENGE_CARRIER = "X-Search-Challenge"
 # RFC 9110 section 5.1: a field name is a token; a value is visible ASCII, spaces and tabs (and
 # bytes above 0x7f, which no header of this function carries).
 FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
@@ -97,6 +102,16 @@ def unsafe_header(headers: Mapping[str, object]) -> str | None:
         if not isinstance(value, str) or UNSAFE_VALUE.search(value):
             return name
     return None
+
+
+def carried(answer: Response) -> Response:
+    """`answer` with its WWW-Authenticate, if it has one, also under CHALLENGE_CARRIER."""
+    headers = answer.get("headers")
+    if isinstance(headers, dict):
+        challenge = next((v for k, v in headers.items() if k.lower() == "www-authenticate"), None)
+        if challenge is not None:
+            headers[CHALLENGE_CARRIER] = challenge
+    return answer
 
 
 def sealed(answer: Response) -> Response:

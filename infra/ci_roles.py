@@ -46,6 +46,21 @@ def trust_policy(template: str, provider_arn: str, repository: str, stack: str |
     return json.dumps(policy)
 
 
+def role_policy(template: str, stack: str | None) -> str:
+    """An iam/*-policy.json filled in: the deploy role's "STACK" (the tag its stack's key carries,
+    which scopes the key's lifecycle to that one stack) becomes the stack's name."""
+    policy = json.loads(template)
+
+    def filled(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: filled(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [filled(v) for v in value]
+        return stack if value == "STACK" and stack is not None else value
+
+    return json.dumps(filled(policy))
+
+
 class CiRoles(pulumi.ComponentResource):
     preview_role_arn: pulumi.Output[str]
     deploy_role_arns: dict[str, pulumi.Output[str]]
@@ -90,7 +105,6 @@ class CiRoles(pulumi.ComponentResource):
             max_session_duration=3600,
             opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{name}-policy", role=role.id, policy=(IAM_DIR / f"{kind}-policy.json").read_text(), opts=child
-        )
+        policy = role_policy((IAM_DIR / f"{kind}-policy.json").read_text(), stack)
+        aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy, opts=child)
         return role

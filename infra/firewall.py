@@ -19,6 +19,8 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 
+from infra.settings import WAF_RATE_LIMIT_RANGE
+
 EDGE_REGION = "us-east-1"
 WINDOW_SECONDS = 300  # WAF counts each IP's requests over this window
 MCP_PATH = "/mcp"
@@ -240,7 +242,10 @@ def rate_rules(rate_limit: int, mcp_rate_limit: int, sign_in: bool) -> list[dict
         _rate_rule(SIGNED_IN_RATE_RULES[0], 0, rate_limit, _and(_not(HAS_BEARER), _not(IS_SHARED))),
         _rate_rule(SIGNED_IN_RATE_RULES[1], 1, mcp_rate_limit, _and(_not(HAS_BEARER), IS_SHARED)),
         _rate_rule(SIGNED_IN_RATE_RULES[2], 2, mcp_rate_limit, HAS_BEARER, BY_TOKEN),
-        _rate_rule(SIGNED_IN_RATE_RULES[3], 3, mcp_rate_limit * TOKENS_PER_IP, HAS_BEARER),
+        # Derived, so bounded here: WAF refuses a limit over its maximum, whatever the settings took.
+        _rate_rule(
+            SIGNED_IN_RATE_RULES[3], 3, min(mcp_rate_limit * TOKENS_PER_IP, WAF_RATE_LIMIT_RANGE[1]), HAS_BEARER
+        ),
     ]
 
 

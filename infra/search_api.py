@@ -157,7 +157,8 @@ class SearchApi(pulumi.ComponentResource):
                 aws.iam.RolePolicy(f"{name}-function-sign-in", role=role.id, policy=policy, opts=child)
             )
         if self.private_repositories:  # the GitHub tokens it keeps read private code: sealed with a key
-            self.token_key: TokenKey | None = TokenKey(f"{name}-token", role_arn=role.arn, opts=child)
+            keep = sign_in is not None and sign_in.deletion_protection
+            self.token_key: TokenKey | None = TokenKey(f"{name}-token", role_arn=role.arn, keep=keep, opts=child)
             key_arn = self.token_key.key.arn
             environment = {**environment, "PRIVATE_REPOSITORIES": "true", "TOKEN_KEY_ID": key_arn}
             function_policies.append(

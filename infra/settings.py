@@ -76,8 +76,12 @@ AUTH_MODES = ("none", "github")
 # GitHub's rule for user and organization names: letters, digits and single hyphens, 39 at most.
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _OAUTH_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-# WAF counts requests per client IP over 5 minutes; it accepts 10 to 2 billion.
+# WAF counts requests per client IP over 5 minutes; it accepts 10 to 2 billion (RateBasedStatement's
+# Limit, WAFV2 API Reference).
 WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+# API Gateway's ThrottleSettings: BurstLimit is an Integer (32 bits), RateLimit a Double; what a
+# usage plan takes above the account's own limits (10,000 a second) has no effect.
+THROTTLE_LIMIT_MAX = 2**31 - 1
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
@@ -150,7 +154,8 @@ def _positive_int(
     rule: str = "a whole number greater than 0",
 ) -> int:
     value = raw[key].strip()
-    if not (value.isascii() and value.lstrip("-").isdigit()) or not check(int(value)):
+    # Length first: int() of thousands of digits is refused with an error of its own.
+    if not (value.isascii() and value.lstrip("-").isdigit() and len(value) <= 20) or not check(int(value)):
         raise ConfigError(key, f"must be {rule}, got {value!r}", _set(key, DEFAULTS[key]))
     return int(value)
 
@@ -374,8 +379,8 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
             lambda n: 0 < n <= MAX_CACHE_TTL_SECONDS,
             f"a whole number of seconds from 1 to {MAX_CACHE_TTL_SECONDS} (the function keeps an answer a day at most)",
         ),
-        throttle_rate_limit=_positive_int(raw, "throttleRateLimit"),
-        throttle_burst_limit=_positive_int(raw, "throttleBurstLimit"),
+        throttle_rate_limit=_throttle_limit(raw, "throttleRateLimit"),
+        throttle_burst_limit=_throttle_limit(raw, "throttleBurstLimit"),
         log_retention_days=_positive_int(
             raw,
             "logRetentionDays",
@@ -401,10 +406,20 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
     )
 
 
+def _throttle_limit(raw: Mapping[str, str], key: str) -> int:
+    return _positive_int(
+        raw,
+        key,
+        lambda n: 0 < n <= THROTTLE_LIMIT_MAX,
+        f"a whole number from 1 to {THROTTLE_LIMIT_MAX} (requests a second; your account's own limit, 10,000 "
+        "unless raised, applies above it)",
+    )
+
+
 def _waf_rate_limit(raw: Mapping[str, str], key: str) -> int:
     return _positive_int(
         raw,
         key,
         lambda n: WAF_RATE_LIMIT_RANGE[0] <= n <= WAF_RATE_LIMIT_RANGE[1],
-        f"requests per client IP per 5 minutes, at least {WAF_RATE_LIMIT_RANGE[0]}",
+        f"requests per client IP per 5 minutes, from {WAF_RATE_LIMIT_RANGE[0]} to {WAF_RATE_LIMIT_RANGE[1]:,}",
     )

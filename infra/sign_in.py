@@ -55,6 +55,8 @@ class SignIn:
     allowed_users: tuple[str, ...] = ()
     allowed_orgs: tuple[str, ...] = ()
     public_url: str | None = None  # a custom domain's; else the host CloudFront saw
+    # deletionProtection: the table outlives a destroy, and what opens its tokens must too.
+    deletion_protection: bool = False
 
     def environment(self) -> dict[str, Any]:
         environment: dict[str, Any] = {
@@ -91,4 +93,5 @@ def for_stack(settings: Settings, client_secret: pulumi.Output[str]) -> SignIn:
         allowed_users=settings.auth_allowed_users,
         allowed_orgs=settings.auth_allowed_orgs,
         public_url=f"https://{settings.domain}" if settings.domain else None,
+        deletion_protection=settings.deletion_protection,
     )

@@ -40,6 +40,7 @@ ADMIN_ACTIONS = (
 # Exactly what handler/signin/sealing.py calls.
 USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt")
 CONTEXT_KEY = "grant"  # the encryption context the function seals each grant's tokens in
+STACK_TAG = "github-search-stack"  # the stack whose deploy role manages the key (its value)
 
 
 def key_policy(account: str, role_arn: str) -> str:
@@ -68,7 +69,10 @@ def key_policy(account: str, role_arn: str) -> str:
 
 
 def use_policy(key_arn: str) -> str:
-    """The function role's own side: the same two actions, on this key only."""
+    """The function role's own side: the same two actions, on this key only. The key policy alone
+    would do (it names the role; no IAM policy is needed in the key's own account), so this grants
+    nothing more: it says, on the role, what the role may do, and keeps working should the key
+    policy ever delegate to IAM."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -78,7 +82,16 @@ def use_policy(key_arn: str) -> str:
 
 
 class TokenKey(pulumi.ComponentResource):
-    def __init__(self, name: str, *, role_arn: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        role_arn: pulumi.Input[str],
+        keep: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`keep`: with deletionProtection the table outlives a destroy, and so must the key that opens
+        its tokens (protected: `pulumi destroy` stops until deletionProtection is turned off)."""
         super().__init__("github-search:auth:TokenKey", name, None, opts)
         account = aws.get_caller_identity_output().account_id
         self.key = aws.kms.Key(
@@ -87,6 +100,14 @@ class TokenKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,  # the longest: a key scheduled for deletion by mistake can be saved
             policy=pulumi.Output.all(account, role_arn).apply(lambda args: key_policy(*args)),
-            opts=pulumi.ResourceOptions(parent=self),
+            # The deploy role may manage only the key tagged with its own stack (iam/deploy-role-policy.json).
+            tags={STACK_TAG: pulumi.get_stack()},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=keep,
+                # The key policy names the function's role: KMS refuses a principal IAM has not
+                # propagated yet, which the provider retries for its IAM propagation time (2 min).
+                custom_timeouts=pulumi.CustomTimeouts(create="10m"),
+            ),
         )
         self.register_outputs({"keyArn": self.key.arn})

@@ -390,6 +390,7 @@ MAPPING: dict[str, Resource] = {
             "description": "Description",
             "policy": "Policy",
             "deletionWindowInDays": "kms:ScheduleKeyDeletion:PendingWindowInDays",
+            "tags.*": Field("Tags[].TagValue", key="Tags[].TagKey"),
         },
         not_sent={"region": REGION, "enableKeyRotation": "a switch: the provider calls EnableKeyRotation (KeyId only)"},
     ),

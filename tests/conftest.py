@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from tests.signin_helpers import MetadataHost
 
 TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
+SIGNED_IN_ISSUER = "https://search.example.com"
 
 
 def readme_section(heading: str) -> str:
@@ -69,6 +71,27 @@ def event(
         "body": None,
         "isBase64Encoded": False,
     }
+
+
+@pytest.fixture
+def signed_in_env(function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The function with sign-in on (state in memory), and an access token for octocat."""
+    from signin import door
+
+    for name, value in {
+        "AUTH": "github",
+        "PUBLIC_URL": SIGNED_IN_ISSUER,
+        "GITHUB_OAUTH_CLIENT_ID": "app",
+        "GITHUB_OAUTH_CLIENT_SECRET": "app-secret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AUTH_TABLE", raising=False)
+    door.reset()
+    server = door._server({})
+    function_env.oauth.tokens["gho_octocat_user_token"] = "octocat"
+    server.store.put("grant#g1", {"login": "octocat", "github_token": "gho_octocat_user_token", "client_id": "c"}, 0)
+    yield json.loads(server._issue("g1", "c", "search")["body"])["access_token"]
+    door.reset()
 
 
 # The sign-in tests' servers (tests/test_sign_in*.py): a client's web host for metadata

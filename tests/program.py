@@ -8,6 +8,7 @@ import sys
 from functools import cache
 from typing import Any
 
+from infra.settings import LOG_RETENTION_DAYS, MAX_CACHE_TTL_SECONDS, THROTTLE_LIMIT_MAX, WAF_RATE_LIMIT_RANGE
 from tests.conftest import TOKEN
 from tools.synth import ROOT
 
@@ -28,6 +29,16 @@ PRIVATE = (
     ("githubOAuthClientId", "Iv23liTESTCLIENTID000"),
     ("authAllowedOrgs", "acme"),
     ("privateRepositories", "true"),
+)
+# Every number the settings take, at the largest value they accept (test_config.py checks that
+# one more is refused, and that no numeric setting is missing here).
+LARGEST = (
+    ("cacheTtlSeconds", str(MAX_CACHE_TTL_SECONDS)),
+    ("logRetentionDays", str(max(LOG_RETENTION_DAYS))),
+    ("throttleRateLimit", str(THROTTLE_LIMIT_MAX)),
+    ("throttleBurstLimit", str(THROTTLE_LIMIT_MAX)),
+    ("wafRateLimit", str(WAF_RATE_LIMIT_RANGE[1])),
+    ("wafMcpRateLimit", str(WAF_RATE_LIMIT_RANGE[1])),
 )
 CONFIGS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {
     "dev": ("dev", (), ()),

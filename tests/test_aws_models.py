@@ -27,7 +27,7 @@ import pytest
 from tests.aws_mapping import MAPPING
 from tests.aws_models import RULES, Finding, Graph, judge, wcus
 from tests.conftest import TOKEN
-from tests.program import CONFIGS, SIGN_IN, recording, synth, unwrap
+from tests.program import CONFIGS, LARGEST, PRIVATE, SIGN_IN, recording, synth, unwrap
 
 # Every configuration the tests render, and two more shapes of graph: sign-in without the
 # firewall on a stack without a domain (the issuer from CloudFront's host), and bootstrap/.
@@ -39,6 +39,15 @@ EXTRA: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], 
         (),
     ),
     "bootstrap": ("ci", (("repository", "octo/search"),), (), ("--program", "bootstrap")),
+    # Every number the settings accept at its largest, with every feature that derives one from it
+    # (sign-in's per-IP ceiling is ten times wafMcpRateLimit): what the models judge is what AWS
+    # would be sent, not only what the owner typed.
+    "every limit at its largest": (
+        "prod",
+        (*PRIVATE, *LARGEST, ("wafEnabled", "true"), ("alarmEmail", "ops@example.com"), ("accessLogs", "true")),
+        (("githubOAuthClientSecret", "oauth-app-secret"), ("githubToken", TOKEN)),
+        (),
+    ),
 }
 GRAPHS = [*CONFIGS, *EXTRA]
 

@@ -75,12 +75,12 @@ BAD = {
     "zero rate": (
         {"throttleRateLimit": "0"},
         "throttleRateLimit",
-        ["greater than 0", "pulumi config set throttleRateLimit 10"],
+        ["a whole number from 1 to", "pulumi config set throttleRateLimit 10"],
     ),
     "negative burst": (
         {"throttleBurstLimit": "-1"},
         "throttleBurstLimit",
-        ["greater than 0", "pulumi config set throttleBurstLimit 20"],
+        ["a whole number from 1 to", "pulumi config set throttleBurstLimit 20"],
     ),
     "zero retention": (
         {"logRetentionDays": "0"},
@@ -302,3 +302,17 @@ def test_pulumi_new_prompts_only_for_declared_keys_and_the_token_as_a_secret():
     for key in project_keys - {"githubToken"}:
         assert str(prompts[key]["default"]) == DEFAULTS[key], key
     assert all(spec["description"] for spec in prompts.values())
+
+
+def test_every_number_is_bounded_by_what_aws_accepts():
+    """Each numeric setting has a largest accepted value (tests/program.py LARGEST, which the AWS
+    models check renders a stack with); one more is refused at preview, naming the key."""
+    from tests.program import LARGEST
+
+    numeric = {key for key, default in DEFAULTS.items() if default.isdigit()}
+    assert {key for key, _ in LARGEST} == numeric
+    assert load(dict(LARGEST)) is not None
+    for key, largest in LARGEST:
+        for beyond in (str(int(largest) + 1), "9" * 5000):
+            with pytest.raises(ConfigError, match=f"'{key}'"):
+                load({key: beyond})

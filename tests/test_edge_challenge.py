@@ -51,13 +51,37 @@ def origin_response(headers: dict[str, str], status: str = "401") -> dict[str, A
     }
 
 
-# What API Gateway hands CloudFront for the function's 401.
+# What API Gateway hands CloudFront for the function's 401: the challenge renamed, and under the
+# function's own carrier, which API Gateway passes unchanged.
 RENAMED = {
     "Content-Type": "application/json; charset=utf-8",
     "Cache-Control": "no-store",
     "x-amzn-Remapped-WWW-Authenticate": CHALLENGE,
+    "X-Search-Challenge": CHALLENGE,
     "x-amzn-RequestId": "5b0e4a1c",
 }
+
+
+def test_the_function_sends_its_challenge_under_the_carrier_the_edge_function_reads(signed_in_env: str):
+    import app
+    from proxy import CHALLENGE_CARRIER
+
+    assert CHALLENGE_CARRIER == challenge.CARRIER and not CHALLENGE_CARRIER.lower().startswith("x-amzn-")
+    refused = app.handler({"resource": "/mcp", "httpMethod": "POST", "headers": {"Authorization": "Bearer gsa_x"}})
+    assert refused["statusCode"] == 401
+    assert refused["headers"][CHALLENGE_CARRIER] == refused["headers"]["WWW-Authenticate"]
+    answered = app.handler({"resource": "/.well-known/oauth-protected-resource", "httpMethod": "GET"})
+    assert answered["statusCode"] == 200 and CHALLENGE_CARRIER not in answered["headers"]
+
+
+def test_with_every_x_amzn_header_hidden_the_challenge_is_put_back_and_the_carrier_removed():
+    """CloudFront's archived guide lists X-Amzn-* as headers edge functions do not see: the repair
+    must not depend on the renamed one."""
+    hidden = {k: v for k, v in RENAMED.items() if not k.lower().startswith("x-amzn-")}
+    answer = challenge.handler(origin_response(hidden))
+    assert answer["headers"]["www-authenticate"] == [{"key": "WWW-Authenticate", "value": CHALLENGE}]
+    assert challenge.CARRIER.lower() not in answer["headers"]
+    assert set(answer["headers"]) == {"content-type", "cache-control", "www-authenticate"}
 
 
 def test_the_renamed_challenge_is_put_back_and_nothing_else_changes():
@@ -65,9 +89,12 @@ def test_the_renamed_challenge_is_put_back_and_nothing_else_changes():
     assert answer["headers"]["www-authenticate"] == [{"key": "WWW-Authenticate", "value": CHALLENGE}]
     assert "x-amzn-remapped-www-authenticate" not in answer["headers"]
     others = {k: v for k, v in answer["headers"].items() if k != "www-authenticate"}
-    expected = origin_response({k: v for k, v in RENAMED.items() if "Authenticate" not in k})
+    expected = origin_response({k: v for k, v in RENAMED.items() if "Authenticate" not in k and "Challenge" not in k})
     assert others == expected["Records"][0]["cf"]["response"]["headers"]
     assert answer["status"] == "401"
+    # Without the carrier (a function older than it), the renamed header alone still serves.
+    older = {k: v for k, v in RENAMED.items() if k != "X-Search-Challenge"}
+    assert challenge.handler(origin_response(older))["headers"]["www-authenticate"][0]["value"] == CHALLENGE
 
 
 def test_an_answer_without_a_challenge_passes_unchanged():
@@ -194,7 +221,17 @@ def test_the_smoke_test_passes_once_the_edge_function_puts_it_back(like_aws: Loc
         like_aws.base + "/api/search", params={"q": "x"}, headers={"Authorization": "Bearer gsa_x"}, timeout=10
     )
     assert reply.status_code == 401 and 'error="invalid_token"' in reply.headers["WWW-Authenticate"]
-    assert "x-amzn-Remapped-WWW-Authenticate" not in reply.headers
+    # Imitated with every X-Amzn-* header hidden from the edge function: those pass on untouched.
+    assert reply.headers["x-amzn-Remapped-WWW-Authenticate"] == reply.headers["WWW-Authenticate"]
+    assert "X-Search-Challenge" not in reply.headers  # the carrier never reaches a viewer
     done = smoke(like_aws.base)
     assert done.returncode == 0, done.stdout
     assert "PASS sign-in" in done.stdout
+
+
+def test_the_plain_local_server_shows_no_carrier_either(signin: LocalServer):
+    import requests
+
+    reply = requests.post(signin.base + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
+    assert reply.status_code == 401 and "resource_metadata=" in reply.headers["WWW-Authenticate"]
+    assert "X-Search-Challenge" not in reply.headers

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import readme_section
-from tests.program import CONFIGS, recording, synth, unwrap
+from tests.program import CONFIGS, Graph, recording, synth, unwrap
 from tests.test_iam_reference import takes_no_resource_type
 from tools.synth import ROOT
 
@@ -323,7 +323,9 @@ def test_bootstrap_creates_the_oidc_provider_and_the_roles_with_the_iam_files():
         assert statement["Principal"] == {"Federated": provider_arn}
         assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == subject
         kind = "preview-role" if role == "ci-preview" else "deploy-role"
-        assert json.loads(resources[f"{role}-policy"]["policy"]) == policy(f"{kind}-policy.json")
+        stack = role.removeprefix("ci-deploy-") if kind == "deploy-role" else None
+        expected = json.loads(json.dumps(policy(f"{kind}-policy.json")).replace('"STACK"', json.dumps(stack)))
+        assert json.loads(resources[f"{role}-policy"]["policy"]) == expected
     assert set(rec["outputs"]) == {"AWS_PREVIEW_ROLE_ARN", "AWS_ROLE_ARN_dev", "AWS_ROLE_ARN_prod"}
 
 
@@ -393,22 +395,99 @@ def test_the_deploy_role_subscribes_only_email_to_the_alarm_topics():
     assert protocols == {"email"}
 
 
-def test_the_deploy_role_can_put_the_edge_function_on_the_distribution():
-    """Associating a Lambda@Edge function takes, besides the distribution's update, lambda:GetFunction
-    and lambda:EnableReplication* on its numbered version and the replicator's service-linked role
-    (CloudFront Developer Guide, "Set up IAM permissions and roles for Lambda@Edge")."""
+def test_the_deploy_role_can_put_the_edge_function_on_the_distribution_move_it_and_take_it_off():
+    """CloudFront calls Enable- and DisableReplication with the deploying principal's rights whenever
+    an association is added, moves to a new version (every change to edge/challenge.py publishes
+    one) or goes away (a destroy); it takes lambda:GetFunction and both on the function and its
+    versions, and creates the Lambda replicator's and CloudFront logger's service-linked roles the
+    first time (CloudFront Developer Guide, "Set up IAM permissions and roles for Lambda@Edge")."""
     deploy = policy("deploy-role-policy.json")
     outputs = recording("sign-in")["providerOutputs"]["edge-challenge-function"]
-    version = outputs["qualifiedArn"]
+    version, function = outputs["qualifiedArn"], outputs["arn"]
     assert version.startswith("arn:aws:lambda:us-east-1:") and version.rsplit(":", 1)[1].isdigit()
-    assert grants(deploy, "lambda:EnableReplication", version) and grants(deploy, "lambda:GetFunction", version)
-    assert grants(deploy, "lambda:PublishVersion", outputs["arn"])
+    next_version = f"{function}:{int(version.rsplit(':', 1)[1]) + 1}"
+    for arn in (function, version, next_version):
+        for action in ("lambda:GetFunction", "lambda:EnableReplication", "lambda:DisableReplication"):
+            assert grants(deploy, action, arn), (action, arn)
+    assert grants(deploy, "lambda:PublishVersion", function)
     service_role = "arn:aws:iam::123456789012:role/aws-service-role"
-    replicator = f"{service_role}/replicator.lambda.amazonaws.com/AWSServiceRoleForLambdaReplicator"
+    linked_roles = {
+        service: f"{service_role}/{service}/{role}"
+        for service, role in (
+            ("replicator.lambda.amazonaws.com", "AWSServiceRoleForLambdaReplicator"),
+            ("logger.cloudfront.amazonaws.com", "AWSServiceRoleForCloudFrontLogger"),
+        )
+    }
     [linked] = [s for s in statements(deploy) if "iam:CreateServiceLinkedRole" in s["Action"]]
-    assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": "replicator.lambda.amazonaws.com"}}
-    assert grants(deploy, "iam:CreateServiceLinkedRole", replicator)
-    assert not grants(deploy, "lambda:EnableReplication", "arn:aws:lambda:us-east-1:123456789012:function:other:1")
+    assert linked["Action"] == ["iam:CreateServiceLinkedRole"]
+    assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": sorted(linked_roles, reverse=True)}}
+    assert all(grants(deploy, "iam:CreateServiceLinkedRole", arn) for arn in linked_roles.values())
+    assert not grants(deploy, "iam:CreateServiceLinkedRole", f"{service_role}/ecs.amazonaws.com/AWSServiceRoleForECS")
+    for action in ("lambda:EnableReplication", "lambda:DisableReplication"):
+        assert not grants(deploy, action, "arn:aws:lambda:us-east-1:123456789012:function:other:1")
+
+
+# What each KMS action of the key's lifecycle needs to find on the key (tests/test_iam_reference.py
+# checks the condition keys against AWS's reference).
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def key_statements(stack: str) -> list[dict[str, Any]]:
+    from infra.ci_roles import role_policy
+
+    filled = json.loads(role_policy((IAM / "deploy-role-policy.json").read_text(), stack))
+    return [s for s in statements(filled) if any(a.startswith("kms:") for a in s["Action"])]
+
+
+def allowed(found: list[dict[str, Any]], action: str, context: dict[str, Any]) -> bool:
+    """Whether an Allow among `found` grants `action` on a key in a request with `context`: the
+    condition operators the policy uses, as IAM evaluates them (a missing key fails StringEquals;
+    Null true means absent)."""
+    for statement in found:
+        if action not in statement["Action"]:
+            continue
+        ok = True
+        for operator, conditions in statement.get("Condition", {}).items():
+            for key, expected in conditions.items():
+                wanted = expected if isinstance(expected, list) else [expected]
+                have = context.get(key)
+                if operator == "StringEquals":
+                    ok &= have is not None and have in wanted
+                elif operator == "ForAnyValue:StringEquals":
+                    ok &= bool(set(have or ()) & set(wanted))
+                elif operator == "Null":
+                    ok &= (have is None) == (expected == "true")
+                else:
+                    raise AssertionError(f"the test does not read {operator}")
+        if ok:
+            return True
+    return False
+
+
+def test_the_deploy_role_rewrites_and_deletes_only_its_own_stacks_key():
+    """kms:PutKeyPolicy, ScheduleKeyDeletion and the rest of a key's lifecycle were granted on every
+    key of the account. They now need the key to carry the stack's tag, which the role can put
+    only on a key it creates (or one without the tag), and the program puts on the token key."""
+    prod = key_statements("prod")
+    ours = {"aws:ResourceTag/github-search-stack": "prod"}
+    dev_key = {"aws:ResourceTag/github-search-stack": "dev"}
+    for action in ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription", "kms:UntagResource"):
+        assert allowed(prod, action, ours), action
+        assert not allowed(prod, action, {}), action  # a key of the account's own, untagged
+        assert not allowed(prod, action, dev_key), action  # another stack's key
+    created = {"aws:RequestTag/github-search-stack": "prod", "aws:TagKeys": ["github-search-stack", "Owner"]}
+    assert allowed(prod, "kms:CreateKey", created) and allowed(prod, "kms:TagResource", created)
+    assert not allowed(prod, "kms:CreateKey", {"aws:TagKeys": ["Owner"]})  # untagged: refused
+    assert not allowed(prod, "kms:CreateKey", {**created, "aws:RequestTag/github-search-stack": "dev"})
+    assert not allowed(prod, "kms:TagResource", {**created, **dev_key})  # no claiming another stack's key
+    # What the provider calls right after CreateKey, before the new tag may authorize (KMS: up to
+    # five minutes), retrying only NotFound: granted without the tag, none of it destructive.
+    for action in ("kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"):
+        assert allowed(prod, action, {}), action
+    granted = {a for s in prod for a in s["Action"]}
+    assert {"kms:Decrypt", "kms:Encrypt", "kms:CreateGrant", "kms:DisableKey"}.isdisjoint(granted)
+    key = Graph(recording("private")).inputs("aws:kms/key:Key")
+    assert key["tags"] == {"github-search-stack": "prod"}
 
 
 def test_the_deploy_role_manages_only_the_stacks_own_cloudfront_function():

@@ -31,7 +31,8 @@ from signin.store import DynamoStore
 from infra.settings import ConfigError, load
 from tests.conftest import free_port
 from tests.moto_aws import REGION, client, moto_server, sign_in_table
-from tests.program import Graph, recording
+from tests.program import PRIVATE as PRIVATE_CONFIG
+from tests.program import Graph, recording, synth
 from tests.signin_helpers import APP_SECRET, CALLBACK, GITHUB_APP_ID, register, sign_in, signin_server, tokens
 from tools.background import ROOT, LocalServer
 from tools.fake_github import Answer, FakeGitHub
@@ -431,6 +432,17 @@ def test_the_stack_seals_with_its_own_key_that_only_the_function_uses():
     assert variables["PRIVATE_REPOSITORIES"] == "true" and variables["TOKEN_KEY_ID"] == key_arn
     use = json.loads(graph.inputs("aws:iam/rolePolicy:RolePolicy", "search-function-token-key")["policy"])
     assert use["Statement"] == [{"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": key_arn}]
+
+
+def test_with_deletion_protection_the_key_is_kept_with_the_table():
+    """The table refuses to be deleted; the key must not be scheduled for deletion beside it, or the
+    kept table's tokens could never be opened 30 days later. Pulumi's protect stops the destroy."""
+    protected = Graph(recording("private"))  # prod: deletionProtection true
+    assert protected.one("aws:kms/key:Key")["protect"] is True
+    assert protected.inputs("aws:dynamodb/table:Table")["deletionProtectionEnabled"] is True
+    assert protected.one("aws:kms/key:Key")["createTimeout"] == "10m"  # IAM may lag the new role
+    unprotected = Graph(synth("dev", PRIVATE_CONFIG, (("githubOAuthClientSecret", "s"),))["raw"])
+    assert "protect" not in unprotected.one("aws:kms/key:Key")
 
 
 def test_private_repositories_need_sign_in_with_a_github_app():

@@ -15,28 +15,8 @@ from signin.store import token_hash
 
 from tests.conftest import event
 from tests.signin_helpers import CALLBACK, MetadataHost
-from tools.fake_github import FakeGitHub
 
 ISSUER = "https://search.example.com"
-
-
-@pytest.fixture
-def signed_in_env(function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The function with sign-in on (state in memory), and an access token for octocat."""
-    for name, value in {
-        "AUTH": "github",
-        "PUBLIC_URL": ISSUER,
-        "GITHUB_OAUTH_CLIENT_ID": "app",
-        "GITHUB_OAUTH_CLIENT_SECRET": "app-secret",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AUTH_TABLE", raising=False)
-    door.reset()
-    server = door._server({})
-    function_env.oauth.tokens["gho_octocat_user_token"] = "octocat"
-    server.store.put("grant#g1", {"login": "octocat", "github_token": "gho_octocat_user_token", "client_id": "c"}, 0)
-    yield json.loads(server._issue("g1", "c", "search")["body"])["access_token"]
-    door.reset()
 
 
 def test_the_log_line_names_who_searched_and_never_a_token(signed_in_env: str, caplog: pytest.LogCaptureFixture):

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from edge.challenge import REMAPPED
+from edge.challenge import CARRIER, REMAPPED
 from infra.edge_definition import CHALLENGING
 from infra.function_code import HANDLER_DIR
 from infra.site import STATIC_DIR, SiteFile, site_files
@@ -151,16 +151,24 @@ def idle_timeout() -> float:
 def like_aws(path: str, headers: dict[str, str], *, repaired: bool) -> dict[str, str]:
     """The function's headers as a deployed stack's viewer gets them: API Gateway renames
     WWW-Authenticate (a REST API's Lambda proxy integration), then, on the behaviors that carry
-    it, the Lambda@Edge origin-response function puts it back (the same code: edge/challenge.py)."""
+    it, the Lambda@Edge origin-response function puts it back (the same code: edge/challenge.py),
+    seeing none of the X-Amzn-* headers, as CloudFront's guide once said it would not."""
     renamed = {(REMAPPED if k.lower() == "www-authenticate" else k): v for k, v in headers.items()}
     if not repaired or not any(fnmatchcase(path.lstrip("/"), p.lstrip("/")) for p in CHALLENGING):
         return renamed
     from edge import challenge
 
-    cloudfront = {k.lower(): [{"key": k, "value": v}] for k, v in renamed.items()}
+    hidden = {k: v for k, v in renamed.items() if k.lower().startswith("x-amzn-")}
+    cloudfront = {k.lower(): [{"key": k, "value": v}] for k, v in renamed.items() if k not in hidden}
     event = {"Records": [{"cf": {"response": {"status": "401", "headers": cloudfront}}}]}
     answered = challenge.handler(event)["headers"]
-    return {entries[0]["key"]: entries[0]["value"] for entries in answered.values()}
+    return {**hidden, **{entries[0]["key"]: entries[0]["value"] for entries in answered.values()}}
+
+
+def direct(headers: dict[str, str]) -> dict[str, str]:
+    """The function's headers as the plain local server sends them: what a viewer of a deployed
+    stack sees, so without the challenge's carrier (the edge function removes it there)."""
+    return {k: v for k, v in headers.items() if k.lower() != CARRIER.lower()}
 
 
 def make_server(
@@ -330,6 +338,8 @@ def make_server(
                 status, out_headers = response["statusCode"], dict(response.get("headers") or {})
                 if edge is not None:
                     out_headers = like_aws(path, out_headers, repaired=edge == "repaired")
+                else:
+                    out_headers = direct(out_headers)
                 self._send(method, status, out_headers, response["body"].encode())
             elif path not in files:
                 self._send(method, 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not Found\n")

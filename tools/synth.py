@@ -250,6 +250,8 @@ def synth(
                         "dependencyUrns": list(request.dependencies),
                         "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
                         "retainOnDelete": bool(request.retainOnDelete),
+                        "protect": bool(request.protect),
+                        "createTimeout": request.customTimeouts.create if request.HasField("customTimeouts") else "",
                         "inputs": rpc.deserialize_properties(request.object, keep_unknowns=True),
                         "urn": self.make_urn(request.parent, request.type, request.name),
                     }
@@ -316,6 +318,8 @@ def synth(
             "dependsOn": sorted({by_urn[u] for u in r["dependencyUrns"] if u in by_urn}),
             "additionalSecretOutputs": r["additionalSecretOutputs"],
             **({"retainOnDelete": True} if r["retainOnDelete"] else {}),
+            **({"protect": True} if r["protect"] else {}),
+            **({"createTimeout": r["createTimeout"]} if r["createTimeout"] else {}),
             "inputs": {k: v for k, v in r["inputs"].items() if k != "__defaults"},
         }
         for r in registrations
