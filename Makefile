@@ -14,7 +14,7 @@ WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.ym
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test lint typecheck unit conformance browser dev smoke token github-app bench lock clean
+.PHONY: install test lint typecheck unit conformance browser dev smoke token github-app bench bench-record lock clean
 
 install: $(STAMP)
 
@@ -82,12 +82,19 @@ token: install
 
 ## Create the stack's GitHub App (private repositories) and set its id and secret as stack config:
 ## make github-app URL=$$(pulumi stack output url) [ORG=my-org] [ORGS=1: with authAllowedOrgs] [GITHUB=https://ghes.host]
+## (FAKE=1: the whole flow offline against the built-in fake GitHub; prints the config it would set)
 github-app: install
-	$(BIN)/python -m tools.github_app $(URL) $(if $(ORG),--org $(ORG)) $(if $(ORGS),--orgs) $(if $(GITHUB),--github $(GITHUB))
+	$(BIN)/python -m tools.github_app $(URL) $(if $(ORG),--org $(ORG)) $(if $(ORGS),--orgs) $(if $(GITHUB),--github $(GITHUB)) \
+	  $(if $(FAKE),--fake-github)
 
-## Benchmarks as ratios against floors measured in the same run; writes bench/results.json.
+## Benchmarks as ratios against floors measured in the same run; writes build/bench-results.json
+## (ignored by git) and names any figure over its target.
 bench: install
 	$(BIN)/python -m bench.bench
+
+## The same, recorded into bench/results.json (tracked): the figures docs/performance.md cites.
+bench-record: install
+	$(BIN)/python -m bench.bench --out bench/results.json
 
 ## Re-pin requirements*.txt after editing requirements*.in.
 lock: install

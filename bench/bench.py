@@ -1,7 +1,10 @@
 """Benchmarks, each against a floor measured in the same run (these machines are noisy).
 
-make bench                   # full counts; prints the table and writes bench/results.json
+make bench                   # full counts; prints the table and writes build/bench-results.json
+make bench-record            # the same, into bench/results.json (tracked: what docs/performance.md cites)
 python -m bench.bench --tiny # a few iterations: proves the benchmark still runs (make test)
+
+The last line names every figure over its target.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from infra.function_code import LAMBDA_HANDLER, build_archive  # noqa: E402
 from tools.fake_github import FakeGitHub  # noqa: E402
 
 FLOOR_IMPORTS = "import json, logging, ssl, http.client"
+COLD_INIT_TARGET = 1.15  # a cold start may cost at most this much more than the floor's imports
 
 
 def wall(command: list[str], cwd: Path | None = None) -> float:
@@ -66,7 +70,7 @@ def cold_init(runs: int, workdir: Path, also: str = "") -> dict[str, Any]:
     modules = ", ".join(filter(None, [LAMBDA_HANDLER.split(".")[0], also]))
     handler_cmd = [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {str(task)!r}); import {modules}"]
     floor_cmd = [sys.executable, "-I", "-S", "-c", FLOOR_IMPORTS]
-    return {**versus(runs, "handler", handler_cmd, floor_cmd), "target": "<= 1.15"}
+    return {**versus(runs, "handler", handler_cmd, floor_cmd), "target": f"<= {COLD_INIT_TARGET}"}
 
 
 def rest_event(n: int) -> dict[str, Any]:
@@ -393,13 +397,36 @@ def table(results: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     lines += [f"| {a_} | {b} | {c_} | {d} |" for a_, b, c_, d in rows]
+    over = overs(results)
+    lines.append(f"OVER target: {', '.join(over)}" if over else "every figure within its target")
     return "\n".join(lines)
+
+
+def overs(results: dict[str, Any]) -> list[str]:
+    """The figures over their targets (those a number decides), by name."""
+    z = results["answer_sizes"]
+    checks = {
+        "cold init": results["cold_init"]["ratio"] <= COLD_INIT_TARGET,
+        "cold init, /mcp": results["cold_init_mcp"]["ratio"] <= COLD_INIT_TARGET,
+        "cold init, /mcp with sign-in": results["cold_init_signed_in"]["ratio"] <= COLD_INIT_TARGET,
+        "warm /mcp with sign-in": results["warm_signed_in"]["added_p50_ms"] <= 0.1
+        and results["warm_signed_in"]["store_calls_while_warm"] == 0,
+        "warm overhead": results["warm_overhead"]["p50_ms"] <= 0.5,
+        "warm overhead, MCP tools/call": results["warm_overhead_mcp"]["p50_ms"] <= 0.5,
+        "archive": results["archive"]["zipped_bytes"] <= 128 * 1024 and results["archive"]["identical_hashes"],
+        "sign-in form": results["sign_in_form"]["ratio"] <= 1.5,
+        "tools/list": z["tools_list"]["bytes"] <= z["tools_list"]["budget_bytes"],
+        **{f"default call: {name}": n <= z["budget_bytes"] for name, n in z["default_calls"].items()},
+    }
+    return [name for name, within in checks.items() if not within]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="a few iterations only (keeps the benchmark from rotting)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    # Into build/, which git ignores: a run leaves the clone clean. `make bench-record` writes the
+    # tracked bench/results.json the docs' figures come from, on purpose.
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench-results.json")
     args = parser.parse_args(argv)
     cold_runs, warm, economy, synth_runs = (3, 20, 20, 1) if args.tiny else (25, 1000, 100, 5)
     with tempfile.TemporaryDirectory() as tmp:

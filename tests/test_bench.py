@@ -37,6 +37,8 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     assert results["archive"]["identical_hashes"] is True
     assert results["cold_init"]["ratio"] > 0 and results["offline_synth"]["ratio"] > 0
     assert "| cold init (median) |" in done.stdout
+    last = done.stdout.strip().splitlines()[-1]  # the verdict: every figure within, or the ones over
+    assert last == "every figure within its target" or last.startswith("OVER target: ")
     assert results["sign_in_form"]["body_bytes"] > 11_000 and results["sign_in_form"]["ratio"] > 0
     # Sizes are correctness, not speed: what a model's context pays for the tool list and each answer.
     sizes = results["answer_sizes"]
@@ -55,3 +57,13 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
         "fetch",
     }
     assert all(0 < n <= sizes["budget_bytes"] == 10 * 1024 for n in sizes["default_calls"].values())
+
+
+def test_a_figure_over_its_target_is_named(tmp_path: Path):
+    from bench.bench import overs
+
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    assert overs(results) == []
+    results["cold_init_mcp"]["ratio"] = 1.4
+    results["answer_sizes"]["default_calls"]["search_code"] = 20_000
+    assert overs(results) == ["cold init, /mcp", "default call: search_code"]

@@ -351,3 +351,27 @@ def test_github_failures_are_tool_errors_a_model_can_act_on(fake_server: FakeGit
     assert broken.is_error and "GitHub answered HTTP 500" in broken.content[0].text
     assert timed_out.is_error and "did not answer within 0.5 s" in timed_out.content[0].text
     assert broken_repo.is_error and "HTTP 500" in broken_repo.content[0].text
+
+
+def test_nullable_fields_are_written_where_every_client_reads_them():
+    """The MCP Inspector (--strict) warns on `type: ["string", "null"]`. Its maintainers reframed
+    that warning as a portability trade (modelcontextprotocol/inspector#2395): the array form is
+    legal JSON Schema, OpenAI's structured-outputs guide recommends it for nullable fields, and the
+    one class of consumer it names, a translation into a single-`type` dialect (the OpenAPI 3.0
+    subset of Gemini's function declarations), reads a tool's *input* schema, the function's
+    parameters. So the array form stays where it is, in output schemas, which clients validate as
+    JSON Schema, and never appears in an input schema (the anyOf form would cost ~20 bytes a field
+    of the tool list's budget)."""
+    from mcp_front import tools as mcp_tools
+
+    def array_types(node: object) -> list[object]:
+        if isinstance(node, dict):
+            found = [node["type"]] if isinstance(node.get("type"), list) else []
+            return found + [t for v in node.values() for t in array_types(v)]
+        if isinstance(node, list):
+            return [t for v in node for t in array_types(v)]
+        return []
+
+    assert all(array_types(tool["inputSchema"]) == [] for tool in mcp_tools.TOOLS)
+    nullable = [t for tool in mcp_tools.TOOLS for t in array_types(tool.get("outputSchema", {}))]
+    assert nullable and all(isinstance(t, list) and "null" in t and len(t) == 2 for t in nullable)

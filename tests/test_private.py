@@ -546,6 +546,7 @@ def test_make_github_app_creates_a_read_only_app_and_configures_the_stack(fake: 
     assert sent["hook_attributes"]["active"] is False
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert [args for args, _ in calls] == [
+        ["stack", "--show-name"],  # before anything is created on GitHub
         ["config", "set", "auth", "github"],
         ["config", "set", "githubOAuthClientId", app["client_id"]],
         ["config", "set", "privateRepositories", "true"],
@@ -553,6 +554,59 @@ def test_make_github_app_creates_a_read_only_app_and_configures_the_stack(fake: 
     ]
     assert calls[-1][1] == app["client_secret"] and app["client_secret"] not in out + err + json.dumps(calls[:-1])
     assert "BEGIN RSA PRIVATE KEY" not in out + err and f"{app['html_url']}/installations/new" in out
+
+
+def github_app(fake: FakeGitHub, pulumi: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`make github-app` against the fake GitHub, the person's part played by `--fake-github`'s
+    driver, with `pulumi` as the Pulumi CLI."""
+    command = [sys.executable, "-m", "tools.github_app", "https://search.example.com", "--no-browser"]
+    command += ["--pulumi", str(pulumi), *extra]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_make_github_app_checks_pulumi_and_the_stack_before_creating_anything(fake: FakeGitHub, tmp_path: Path):
+    """It used to create the app, then crash on a missing pulumi (or no selected stack): the secret
+    was never shown, and the app on GitHub was unusable until someone generated a new one."""
+    missing = github_app(fake, tmp_path / "no-pulumi-here", tmp_path, "--github", fake.url)
+    assert missing.returncode == 2 and "nothing created: the Pulumi CLI" in missing.stderr
+    no_stack = tmp_path / "pulumi"
+    no_stack.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(255)\n")
+    no_stack.chmod(0o755)
+    refused = github_app(fake, no_stack, tmp_path, "--github", fake.url)
+    assert refused.returncode == 2 and "nothing created: no Pulumi stack is selected" in refused.stderr
+    assert fake.apps.created == [] and "Traceback" not in missing.stderr + refused.stderr
+
+
+def test_when_config_fails_after_the_app_exists_it_says_how_to_finish(fake: FakeGitHub, tmp_path: Path):
+    from tools import github_app as tool
+
+    pulumi = tmp_path / "pulumi"  # a stack is selected, but the backend refuses every config change
+    pulumi.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(0 if sys.argv[1] == 'stack' else 3)\n")
+    pulumi.chmod(0o755)
+    flow = tool.Flow("https://search.example.com", fake.url, fake.url, None, False)
+    threading.Thread(target=flow.server.serve_forever, daemon=True).start()
+    tool.drive(flow)
+    flow.server.shutdown()
+    assert flow.app is not None
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        tool.configure(flow.app, str(pulumi), None)
+    said = tool.finish_by_hand(flow.app, None, "exit 3", tmp_path)
+    secret, client_id = flow.app["client_secret"], flow.app["client_id"]
+    assert failed.value.returncode == 3 and secret not in said and client_id in said
+    [kept] = tmp_path.glob("github-app-*.secret")
+    assert kept.read_text() == secret and kept.stat().st_mode & 0o777 == 0o600
+    assert f"pulumi config set githubOAuthClientId {client_id}" in said
+    assert f"pulumi config set --secret githubOAuthClientSecret < {kept.name} && rm {kept.name}" in said
+
+
+def test_make_github_app_fake_runs_the_flow_offline(tmp_path: Path):
+    done = subprocess.run(
+        ["make", "-s", "github-app", "FAKE=1"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "on the fake GitHub. Against a stack this would run:" in done.stdout
+    assert "pulumi config set githubOAuthClientId Iv23li" in done.stdout
 
 
 # -- a real client -----------------------------------------------------------------------------------

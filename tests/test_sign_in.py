@@ -485,7 +485,7 @@ def test_allow_lists_let_named_users_and_org_members_in_and_nobody_else(fake: Fa
 
 def test_get_token_signs_in_and_smoke_passes_with_its_token_and_skips_without(base: str, fake: FakeGitHub):
     tool = subprocess.Popen(
-        [sys.executable, "-m", "tools.get_token", base, "--no-browser"],
+        [sys.executable, "-m", "tools.get_token", base, "--no-browser", "--person"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -604,7 +604,7 @@ def test_the_banners_smoke_line_signs_in_by_itself_with_the_fake_github():
         banner = running.written("Ctrl-C stops.\n").splitlines()
         [line] = [b for b in banner if b.strip().startswith("smoke test")]
         command = line.split("smoke test", 1)[1].strip()
-        assert command == f"make smoke URL={running.base} TOKEN=$(make -s token URL={running.base} FAKE=1)"
+        assert command == f"make smoke URL={running.base} TOKEN=$(make -s token URL={running.base})"
 
         def bash(line: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(

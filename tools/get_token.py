@@ -9,9 +9,11 @@ in your browser (or prints it), waits for the redirect with the code, checks `st
 and trades the code and its PKCE verifier for tokens. Prints the access token (an hour's) on
 stdout, everything else on stderr; when no token could be had, prints why and exits 1.
 
-With --fake-github (a local server signing in with the built-in fake GitHub: nobody's real
-account) there is no person to ask: it goes through the same pages a person would, approves the
-consent page, and the fake GitHub approves at once, in a second or two.
+A local server that signs in with the built-in fake GitHub (make dev FAKE=1: nobody's real
+account) is recognised by its consent page, which names a GitHub on this machine; there is no
+person to ask then: it goes through the same pages a person would, approves the consent page,
+and the fake GitHub approves at once, in a second or two (--fake-github insists on it). A
+refusal (a login the owner did not allow) is printed as the page says it, in one line.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from tools.signin_browser import Browser
+from tools.signin_browser import Browser, Stopped, signs_in_with_a_fake_github
 
 WAIT_SECONDS = 300
 
@@ -42,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         "--fake-github",
         action="store_true",
         help="the server signs in with the built-in fake GitHub (make dev FAKE=1): approve its pages here, no browser",
+    )
+    parser.add_argument(
+        "--person", action="store_true", help="always leave the pages to a person, even with the fake GitHub"
     )
     args = parser.parse_args(argv)
     base = args.url.rstrip("/")
@@ -75,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         server.server_close()
 
 
+def fake_github_behind(url: str) -> bool:
+    """Whether the stack signs people in with the built-in fake GitHub (make dev FAKE=1): its
+    consent page names a GitHub on this machine. Then there is nobody's real account to ask for,
+    and the pages are approved here, as with --fake-github."""
+    page = requests.get(url, allow_redirects=False, timeout=30)
+    return page.status_code == 200 and signs_in_with_a_fake_github(page.text)
+
+
 def sign_in(base: str, args: argparse.Namespace, callback: str, received: dict[str, str], done: threading.Event) -> int:
     """The sign-in itself, as a public client: 0 and the token on stdout, or 1 and why not."""
     metadata = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=30)
@@ -102,11 +115,11 @@ def sign_in(base: str, args: argparse.Namespace, callback: str, received: dict[s
         "scope": "search",
     }
     url = f"{metadata.json()['authorization_endpoint']}?{urlencode(params)}"
-    if args.fake_github:
+    if args.fake_github or (not args.person and fake_github_behind(url)):
         try:
             landed = Browser(callback).sign_in(url)  # the consent page approved, as a person would
-        except AssertionError as exc:
-            print(f"no token: {exc}", file=sys.stderr)
+        except Stopped as exc:
+            print(f"no token: the sign-in was refused (HTTP {exc.status}): {exc.why}", file=sys.stderr)
             return 1
         received.update({k: v[-1] for k, v in parse_qs(urlsplit(landed).query).items()})
     else:

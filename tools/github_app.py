@@ -2,6 +2,7 @@
 and secret in the stack's config.
 
     make github-app URL=$(pulumi stack output url) [ORG=my-org]
+    make github-app FAKE=1          # the whole flow offline, against the built-in fake GitHub
 
 Serves a page on 127.0.0.1 that posts the app's manifest to GitHub (read-only permissions:
 Metadata, Contents, Issues, Pull requests, and Members with `authAllowedOrgs`; no webhook; the
@@ -10,6 +11,10 @@ trades it at `POST /app-manifests/{code}/conversions` for the app's credentials 
 `pulumi config set` for them (the secret with `--secret`). The app's private key, which GitHub
 also sends, is not kept: the stack signs people in and never acts as the app itself.
 Then install the app on the organization (all or selected repositories) at the URL printed.
+
+The Pulumi CLI and a selected stack are checked before anything is created on GitHub; if the
+config cannot be set once the app exists, the command says how to finish by hand, the secret
+kept in a file only you can read.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import argparse
 import html
 import json
 import secrets
+import shutil
 import subprocess
 import sys
 import threading
 import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -133,16 +140,38 @@ class Flow:
         return Handler
 
 
-def configure(app: dict[str, Any], pulumi: str, stack: str | None) -> None:
-    """The stack's config for sign-in through this app, private repositories on."""
-    where = ["--stack", stack] if stack else []
-    commands = [
+def config_commands(app: dict[str, Any]) -> list[list[str]]:
+    """The stack's config for sign-in through this app, private repositories on (the secret apart)."""
+    return [
         ["config", "set", "auth", "github"],
         ["config", "set", "githubOAuthClientId", str(app["client_id"])],
         ["config", "set", "privateRepositories", "true"],
     ]
-    for command in commands:
-        subprocess.run([pulumi, *command, *where], check=True, timeout=120)
+
+
+def preflight(pulumi: str, stack: str | None) -> str | None:
+    """Why the app's config could not be set, found before the app is created on GitHub (an app
+    whose secret was never written down must be given a new one by hand); None when it could."""
+    if shutil.which(pulumi) is None:
+        return (
+            f"the Pulumi CLI ({pulumi}) is not on PATH: install it (https://www.pulumi.com/docs/iac/download-install/)"
+        )
+    where = ["--stack", stack] if stack else []
+    try:
+        command = [pulumi, "stack", "--show-name", *where]
+        shown = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the Pulumi CLI did not answer ({type(exc).__name__})"
+    if shown.returncode != 0:
+        return "no Pulumi stack is selected here: run it where Pulumi.yaml is, after pulumi stack select <stack>"
+    return None
+
+
+def configure(app: dict[str, Any], pulumi: str, stack: str | None) -> None:
+    """Set the stack's config; CalledProcessError or OSError when the Pulumi CLI refuses."""
+    where = ["--stack", stack] if stack else []
+    for command in config_commands(app):
+        subprocess.run([pulumi, *command, *where], check=True, timeout=120, capture_output=True, text=True)
     # The secret goes in on standard input: never on a command line another process can read.
     subprocess.run(
         [pulumi, "config", "set", "--secret", "githubOAuthClientSecret", *where],
@@ -150,10 +179,39 @@ def configure(app: dict[str, Any], pulumi: str, stack: str | None) -> None:
         text=True,
         check=True,
         timeout=120,
+        capture_output=True,
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def finish_by_hand(app: dict[str, Any], stack: str | None, why: str, directory: Path) -> str:
+    """What to run when the config could not be set after the app exists: its secret in a file
+    only this user may read (never printed, never on a command line), and the exact commands."""
+    secret_file = directory / f"github-app-{app.get('slug') or app['client_id']}.secret"
+    secret_file.touch(mode=0o600)
+    secret_file.chmod(0o600)
+    secret_file.write_text(str(app["client_secret"]))
+    where = f" --stack {stack}" if stack else ""
+    lines = [f"pulumi {' '.join(command)}{where}" for command in config_commands(app)]
+    lines.append(
+        f"pulumi config set --secret githubOAuthClientSecret{where} < {secret_file.name} && rm {secret_file.name}"
+    )
+    return (
+        f"github-app: the GitHub App {app.get('slug')} exists (client ID {app['client_id']}), but its config "
+        f"could not be set ({why}). Its secret is in {secret_file} (readable by you alone). Finish with:\n"
+        + "\n".join(f"  {line}" for line in lines)
+    )
+
+
+def drive(flow: Flow) -> None:
+    """Play the person's part against the built-in fake GitHub: submit the page's form, follow
+    GitHub's answer back to this command (the fake approves at once)."""
+    page = requests.get(f"{flow.base}/", timeout=TIMEOUT).text
+    document = html.unescape(page.split('name="manifest" value="', 1)[1].split('"', 1)[0])
+    created = requests.post(flow.action, data={"manifest": document}, allow_redirects=False, timeout=TIMEOUT)
+    requests.get(created.headers["Location"], timeout=TIMEOUT)
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", help="the stack's URL: pulumi stack output url")
     parser.add_argument("--org", help="create the app owned by this organization (else by you)")
@@ -163,21 +221,60 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", help="the Pulumi stack to configure (default: the selected one)")
     parser.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI")
     parser.add_argument("--no-browser", action="store_true", help="print the URL to open instead")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--fake-github",
+        action="store_true",
+        help="the whole flow offline against the built-in fake GitHub; prints the config it would set",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     if not args.url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         print("github-app: URL is the stack's https URL (pulumi stack output url)", file=sys.stderr)
         return 2
+    fake = None
+    if args.fake_github:
+        from tools.fake_github import FakeGitHub
+
+        fake = FakeGitHub().start()
+        args.github = args.api = fake.url
+    else:
+        problem = preflight(args.pulumi, args.stack)
+        if problem:
+            print(f"github-app: nothing created: {problem}", file=sys.stderr)
+            return 2
     flow = Flow(args.url, args.github, args.api or api_url(args.github), args.org, args.orgs)
     threading.Thread(target=flow.server.serve_forever, daemon=True).start()
-    print(f"Open {flow.base}/ to create the GitHub App (GitHub shows its read-only permissions).", flush=True)
-    if not args.no_browser:
-        webbrowser.open(f"{flow.base}/")
-    flow.done.wait()
-    flow.server.shutdown()
+    try:
+        if fake is not None:
+            drive(flow)
+        else:
+            print(f"Open {flow.base}/ to create the GitHub App (GitHub shows its read-only permissions).", flush=True)
+            if not args.no_browser:
+                webbrowser.open(f"{flow.base}/")
+        flow.done.wait()
+    finally:
+        flow.server.shutdown()
+        if fake is not None:
+            fake.stop()
     if flow.app is None:
         print(f"github-app: {flow.error}", file=sys.stderr)
         return 1
-    configure(flow.app, args.pulumi, args.stack)
+    if fake is not None:
+        commands = [f"pulumi {' '.join(c)}" for c in config_commands(flow.app)]
+        commands.append("pulumi config set --secret githubOAuthClientSecret   (the secret on standard input)")
+        print(f"Created {flow.app.get('slug')} on the fake GitHub. Against a stack this would run:", flush=True)
+        print("\n".join(f"  {c}" for c in commands), flush=True)
+        return 0
+    try:
+        configure(flow.app, args.pulumi, args.stack)
+    except (OSError, subprocess.SubprocessError) as exc:
+        stderr = getattr(exc, "stderr", None)
+        why = " ".join(str(stderr or exc).split())[:200]
+        print(finish_by_hand(flow.app, args.stack, why, Path.cwd()), file=sys.stderr)
+        return 1
     print(
         f"Created {flow.app.get('slug')} and set auth, githubOAuthClientId, privateRepositories and the secret.\n"
         "Now install it on the organization, on all or selected repositories:\n"

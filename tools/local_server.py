@@ -21,9 +21,11 @@ Requests are answered in parallel threads over the function's one service, which
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -137,6 +139,23 @@ def load_function() -> Any:
     return app
 
 
+# An origin as a browser sends it: scheme, host, and a port if not the scheme's own. MCP_ALLOWED_ORIGINS
+# may also end in `:*`, for any port (a local client picks one).
+ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?\Z")
+ANY_PORT = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):\*\Z")
+
+
+def check_origins() -> None:
+    """StartError naming the first value of ALLOWED_ORIGINS or MCP_ALLOWED_ORIGINS that is no origin:
+    a typo there would silently refuse every browser it was meant to let in."""
+    for name, any_port in (("ALLOWED_ORIGINS", False), ("MCP_ALLOWED_ORIGINS", True)):
+        for value in os.environ.get(name, "").split(","):
+            origin = value.strip().rstrip("/")  # as the function reads them
+            if origin and not (ORIGIN.match(origin) or (any_port and ANY_PORT.match(origin))):
+                form = "scheme://host[:port]" + (" or scheme://host:*" if any_port else "")
+                raise StartError(f"{name}: {json.dumps(origin[:60])} is not an origin ({form}, comma-separated)")
+
+
 def idle_timeout() -> float:
     value = os.environ.get("IDLE_TIMEOUT", "").strip() or str(IDLE_TIMEOUT_SECONDS)
     try:
@@ -178,6 +197,7 @@ def make_server(
     renaming and the edge function's repair) or "unrepaired" (the renaming alone)."""
     app = load_function()
     idle_seconds = idle_timeout()
+    check_origins()
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
@@ -404,9 +424,11 @@ def banner(base: str, args: argparse.Namespace) -> str:
     else:
         token = "with a token" if os.environ.get("GITHUB_TOKEN") else "without a token: 10 searches/min"
         upstream = f"GitHub at {github}, {token}"
-    signing_in, smoke_token = "", ""
+    from tools.smoke import smoke_command
+
+    signing_in, smoke = "", f"make smoke URL={base}"
     if args.auth:
-        smoke_token = f" TOKEN=$(make -s token URL={base}{' FAKE=1' if args.fake_github else ''})"
+        smoke = smoke_command(base)
         who = (
             f"as {os.environ.get('FAKE_GITHUB_LOGIN') or 'octocat'}, by the fake GitHub"
             if args.fake_github
@@ -428,7 +450,7 @@ def banner(base: str, args: argparse.Namespace) -> str:
         f"{signing_in}"
         f"{fenced}"
         f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"
-        f"  smoke test    make smoke URL={base}{smoke_token}\n"
+        f"  smoke test    {smoke}\n"
         "Ctrl-C stops."
     )
 
@@ -502,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        print("\nstopped", flush=True)
+        with contextlib.suppress(BrokenPipeError):  # whoever read the output may have gone first
+            print("\nstopped", flush=True)
     finally:
         server.server_close()
     return 0

@@ -8,6 +8,7 @@ one carries the code (or the error) for the client.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from html import unescape
@@ -16,6 +17,41 @@ from urllib.parse import urlsplit
 import requests
 
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+# The refusal page (handler/signin/pages.py): its title, and what it says.
+TITLE, PARAGRAPH = re.compile(r"<h1>(.*?)</h1>", re.S), re.compile(r"<p>(.*?)</p>", re.S)
+TAG = re.compile(r"<[^>]+>")
+# The consent page names GitHub's host: the fake GitHub (make dev FAKE=1) listens on loopback.
+GITHUB_HOST = re.compile(r"you sign in with GitHub \(([^)]*)\)")
+
+
+def reason(body: str) -> str:
+    """What a sign-in page or answer says, in a line: the page's title and first paragraph, or
+    an OAuth error's description; else the start of the body."""
+    title, paragraph = TITLE.search(body), PARAGRAPH.search(body)
+    if title is not None:
+        said = [unescape(TAG.sub("", m[1])).strip() for m in (title, paragraph) if m is not None]
+        return ": ".join(s for s in said if s)
+    if '"error_description"' in body:
+        try:
+            return str(json.loads(body)["error_description"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    return " ".join(body.split())[:200]
+
+
+def signs_in_with_a_fake_github(consent_page: str) -> bool:
+    """Whether the consent page sends the person to a GitHub on this machine (the built-in fake)."""
+    found = GITHUB_HOST.search(consent_page)
+    host = found[1].rsplit(":", 1)[0] if found else ""
+    return host in ("127.0.0.1", "localhost", "[::1]")
+
+
+class Stopped(AssertionError):
+    """The sign-in stopped at a page that is not a step of it (a refusal, an error)."""
+
+    def __init__(self, url: str, status: int, why: str) -> None:
+        super().__init__(f"sign-in stopped at {url}: HTTP {status} {why}")
+        self.url, self.status, self.why = url, status, why
 
 
 @dataclass
@@ -55,7 +91,7 @@ class Browser:
                 reply = self._request("POST", f"{base}/oauth/consent", {**fields, "decision": self.decision})
                 continue
             if reply.status_code not in (302, 303):
-                raise AssertionError(f"sign-in stopped at {reply.url}: HTTP {reply.status_code} {reply.text[:300]}")
+                raise Stopped(reply.url, reply.status_code, reason(reply.text))
             location = reply.headers["Location"]
             if location.startswith(self.redirect_uri):
                 return location

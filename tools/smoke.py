@@ -77,6 +77,34 @@ def touches(arguments: dict[str, Any]) -> str:
     return found[1] if found else ""
 
 
+def smoke_command(base: str) -> str:
+    """The line that smoke-tests a stack with sign-in, a token got first (make token finds out by
+    itself whether a person must sign in in a browser, or the local fake GitHub approves)."""
+    return f"make smoke URL={base} TOKEN=$(make -s token URL={base})"
+
+
+def said(response: requests.Response, limit: int = 300) -> str:
+    """What an answer says, in a line: its error's message if it has the API's (or OAuth's) error
+    shape, else its start, cut at a word, never mid-word."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return f"{error.get('code')}: {error['message']}"
+        if isinstance(payload.get("error_description"), str):
+            return f"{error}: {payload['error_description']}"
+    return cut(response.text, limit)
+
+
+def cut(text: str, limit: int = 300) -> str:
+    """`text` in one line, at most about `limit` characters, cut at a word."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+
+
 class CheckFailed(Exception):
     pass
 
@@ -128,6 +156,23 @@ class Smoke:
             self.results.append((name, None))
         name, failure = self.results[-1]
         print(f"PASS {name}" if failure is None else f"FAIL {name}: {failure}", flush=True)
+
+    def unreachable(self) -> str | None:
+        """Why the base URL answers nothing at all (no such host, nothing listening, a timeout), or None."""
+        try:
+            self.http.get(self.base + "/", timeout=TIMEOUT, allow_redirects=False)
+        except requests.exceptions.SSLError as exc:
+            return f"TLS: {cut(str(exc.args[0] if exc.args else exc), 120)}"
+        except requests.exceptions.Timeout:
+            return f"no answer within {TIMEOUT} s"
+        except requests.exceptions.ConnectionError as exc:
+            text = str(exc)
+            if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+                return "its host name does not resolve"
+            if "Connection refused" in text:
+                return "nothing listens there"
+            return "the connection failed"
+        return None
 
     # -- the checks ------------------------------------------------------------------------
 
@@ -206,7 +251,7 @@ class Smoke:
 
     def search(self) -> None:
         response = self.get("/api/search", params={"q": "pulumi"})
-        expect(response.status_code == 200, f"answered {response.status_code}: {response.text[:200]}")
+        expect(response.status_code == 200, f"answered {response.status_code}: {said(response)}")
         expect(media_type(response) == "application/json", f"Content-Type {media_type(response)!r}")
         expect(self.spec is not None, "no valid openapi.yaml to check against")
         schema = self.response_schema("200")
@@ -222,12 +267,12 @@ class Smoke:
             response = self.get(path, params=params)
             if fenced_out(self.fence, touches(arguments)):  # the stack's fence leaves it out: 403, saying so
                 expect(response.status_code == 403, f"{path}, outside the fence, answered {response.status_code}")
-                expect(response.json()["error"]["code"] == "outside_scope", f"{path}: {response.text[:200]}")
+                expect(response.json()["error"]["code"] == "outside_scope", f"{path}: {said(response)}")
                 continue
             if path == "/api/search/code" and response.status_code == 503:
-                expect(response.json()["error"]["code"] == "not_configured", f"{path}: {response.text[:200]}")
+                expect(response.json()["error"]["code"] == "not_configured", f"{path}: {said(response)}")
                 continue  # no token on the stack: said so, in the error shape
-            expect(response.status_code == 200, f"{path} answered {response.status_code}: {response.text[:200]}")
+            expect(response.status_code == 200, f"{path} answered {response.status_code}: {said(response)}")
             template = path if not path.startswith("/api/repos/") else "/api/repos/{owner}/{repo}/contents/{path}"
             errors = sorted(self.validator(self.response_schema("200", template)).iter_errors(response.json()), key=str)
             expect(not errors, f"{path} does not match the spec: {errors[0].message if errors else ''}")
@@ -247,7 +292,7 @@ class Smoke:
             error = response.json().get("error", {}) if isinstance(response.json(), dict) else {}
             expect(
                 set(error) == {"code", "message"} and error["code"] == code,
-                f"{method} {path} error body {response.text[:200]}",
+                f"{method} {path} error body {said(response)}",
             )
             expect(response.headers.get("Cache-Control") == "no-store", f"{method} {path} is cacheable")
 
@@ -268,10 +313,10 @@ class Smoke:
         def rpc(method: str, params: dict[str, Any], id_: int) -> dict[str, Any]:
             body = {"jsonrpc": "2.0", "id": id_, "method": method, "params": params}
             answer = self.http.post(endpoint, json=body, headers=headers, timeout=TIMEOUT)
-            expect(answer.status_code == 200, f"{method} answered {answer.status_code}: {answer.text[:200]}")
+            expect(answer.status_code == 200, f"{method} answered {answer.status_code}: {said(answer)}")
             expect(media_type(answer) == "application/json", f"{method} answered {media_type(answer)!r}")
             reply: dict[str, Any] = answer.json()
-            expect("result" in reply, f"{method} failed: {str(reply.get('error'))[:200]}")
+            expect("result" in reply, f"{method} failed: {cut(str(reply.get('error')))}")
             return dict(reply["result"])
 
         client = {"name": "github-search-smoke", "version": "1"}
@@ -282,7 +327,7 @@ class Smoke:
         calls = [("search_repositories", {"query": "pulumi", "limit": 3})] + [(t, a) for t, a, _, _ in MORE_OF_GITHUB]
         for n, (name, arguments) in enumerate(calls, start=3):
             call = rpc("tools/call", {"name": name, "arguments": arguments}, n)
-            text = str(call.get("content"))[:200]
+            text = cut(" ".join(str(c.get("text", "")) for c in call.get("content") or []))
             if name == "search_code" and call.get("isError") and "githubToken" in text:
                 continue  # a stack without a token: GitHub answers code search only with one, and it says so
             if name != "search_repositories" and fenced_out(self.fence, touches(arguments)):
@@ -327,7 +372,7 @@ class Smoke:
         for name, check in searches:
             if signed_in and not self.token:
                 self.skipped.append(name)
-                print(f"SKIP {name}: sign-in is on; pass TOKEN=<access token> (python -m tools.get_token {self.base})")
+                print(f"SKIP {name}: sign-in is on; pass a token: {smoke_command(self.base)}")
             else:
                 self.check(name, check)
         if urlsplit(self.base).scheme == "https":
@@ -345,7 +390,12 @@ def main(argv: list[str] | None = None) -> int:
             "usage: python -m tools.smoke <base URL>   e.g. make smoke URL=$(pulumi stack output url)", file=sys.stderr
         )
         return 2
-    return 0 if Smoke(args[0], token=os.environ.get("SMOKE_TOKEN") or None).run() else 1
+    smoke = Smoke(args[0], token=os.environ.get("SMOKE_TOKEN") or None)
+    unreachable = smoke.unreachable()
+    if unreachable:
+        print(f"smoke test not run: {smoke.base} cannot be reached ({unreachable})", file=sys.stderr)
+        return 1
+    return 0 if smoke.run() else 1
 
 
 if __name__ == "__main__":
