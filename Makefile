@@ -10,7 +10,8 @@ SUITE  := conformance/node_modules/.installed-$(shell cksum < conformance/packag
 # Named, not discovered from .git, so the gate also runs in an exported tree.
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.yml) .github/dependabot.yml
 
-# Headless Chromium for the consent page's browser tests (tests/test_sign_in_browser.py), from Debian's packages.
+# Headless Chromium for the consent page's browser tests (tests/test_sign_in_browser.py), and curl for
+# the README's commands as tests/test_docs.py runs them, from Debian's packages.
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -46,8 +47,8 @@ unit: install browser
 	$(BIN)/pytest -n 2
 
 browser:
-	@test -x $(CHROMIUM) || { echo "== installing Debian's chromium for the browser tests (once; a minute or two)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) && command -v curl >/dev/null || { echo "== installing Debian's chromium and curl for the browser and README tests (once; a minute or two)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium curl >/dev/null; }
 
 ## The MCP conformance suite against the local server, both protocol eras (expected failures: conformance/).
 conformance: install $(SUITE)

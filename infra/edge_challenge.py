@@ -14,7 +14,7 @@ and the gateway responses): $0.60 per million requests plus duration (128 MB, a 
 the uncached API behaviors; an occasional cold start of a few tens of milliseconds at an edge
 location; and `pulumi destroy` cannot delete a replicated function until CloudFront has removed
 its replicas, hours later ("Deleting Lambda@Edge functions and replicas"), so the function is
-kept on destroy (`retain_on_delete`) and the README says how to delete it afterwards.
+kept on destroy (`retain_on_delete`) and docs/deploying.md ("Tear down") says how to delete it afterwards.
 
 Lambda@Edge's own rules ("Restrictions on Lambda@Edge"): the function lives in us-east-1, is
 associated by a numbered version (`publish`), has no environment variables, and its role is

@@ -256,14 +256,15 @@ def _private_repositories(raw: Mapping[str, str], auth: str, client_id: str | No
         raise ConfigError(
             "privateRepositories",
             "reads each person's private repositories, so it needs sign-in (auth github)",
-            "create a GitHub App (README, 'Private repositories'), then " + _set("auth", "github"),
+            "create a GitHub App (docs/sign-in.md, 'Private repositories'), then " + _set("auth", "github"),
         )
     if client_id is not None and client_id.startswith("Ov"):
         raise ConfigError(
             "githubOAuthClientId",
             f"{client_id!r} is an OAuth App's client ID; private repositories need a GitHub App's (Iv23...), "
             "whose read-only permissions the organization approves",
-            "make github-app URL=$(pulumi stack output url), or create one by hand (README, 'Private repositories')",
+            "make github-app URL=$(pulumi stack output url), or create one by hand "
+            "(docs/sign-in.md, 'Private repositories')",
         )
     return True
 
@@ -280,7 +281,7 @@ def _sign_in(raw: Mapping[str, str], secret_keys: frozenset[str]) -> tuple[str, 
     )
     client_id = raw["githubOAuthClientId"].strip() or None
     if auth == "github":
-        app = "create a GitHub OAuth App (README, 'Sign-in'), then "
+        app = "create a GitHub OAuth App (docs/deploying.md, 'Turn on sign-in'), then "
         if client_id is None:
             raise ConfigError(
                 "githubOAuthClientId", "is required with auth github", app + _set("githubOAuthClientId", "<client id>")

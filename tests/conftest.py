@@ -23,10 +23,11 @@ TOKEN = "ghp_TEST0nlyT0ken_never_log_me_1234567890"
 SIGNED_IN_ISSUER = "https://search.example.com"
 
 
-def readme_section(heading: str) -> str:
-    """The README's `## heading` section, up to the next `## `."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    return readme.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+def readme_section(heading: str, document: str = "README.md") -> str:
+    """The `## heading` section of the README (or another page, e.g. `docs/deploying.md`), up to
+    the next `## `."""
+    text = (Path(__file__).parent.parent / document).read_text()
+    return text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
 
 
 @pytest.fixture(scope="session")

@@ -289,7 +289,7 @@ def test_trust_policies_admit_only_this_repository_through_github_oidc(name: str
 
 
 def test_readme_points_at_the_policy_files_and_no_longer_at_read_only_access():
-    section = readme_section("CI/CD")
+    section = readme_section("CI/CD", "docs/deploying.md")
     for name in sorted(p.name for p in IAM.glob("*.json")):
         assert f"iam/{name}" in section, name
     assert "ReadOnlyAccess` policy is enough" not in section  # what the README once advised

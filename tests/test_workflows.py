@@ -94,7 +94,7 @@ def test_aws_credentials_come_only_from_oidc() -> None:
 
 def readme_names(lead: str) -> list[str]:
     """First column of the first table after the paragraph that starts with `lead`."""
-    section = readme_section("CI/CD")
+    section = readme_section("CI/CD", "docs/deploying.md")
     after = section.split("\n" + lead, 1)[1]
     [table] = re.findall(r"^((?:\|.*\n)+)", after, re.M)[:1]
     return sorted(re.findall(r"^\| `([A-Z_]+)`", table, re.M))

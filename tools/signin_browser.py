@@ -97,3 +97,29 @@ class Browser:
                 return location
             reply = self._request("GET", location)
         raise AssertionError("too many redirects")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tools.signin_browser <authorization URL>`: a person who approves the consent page,
+    as a browser would, and arrives at the client's redirect URI. Made to stand in for a browser
+    (BROWSER="python -m tools.signin_browser %s", which Python's webbrowser module obeys) when
+    the stack signs in with the built-in fake GitHub."""
+    import sys
+    from urllib.parse import parse_qs
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m tools.signin_browser <authorization URL>", file=sys.stderr)
+        return 2
+    redirect_uri = parse_qs(urlsplit(args[0]).query).get("redirect_uri", [""])[-1]
+    try:
+        landed = Browser(redirect_uri).sign_in(args[0])
+    except Stopped as exc:
+        print(f"sign-in stopped (HTTP {exc.status}): {exc.why}", file=sys.stderr)
+        return 1
+    requests.get(landed, timeout=10)  # the client's redirect URI, with the code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
