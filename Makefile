@@ -7,6 +7,10 @@ PORT   ?= 3333
 URL    ?= http://127.0.0.1:$(PORT)
 # The MCP conformance suite and the Node 22 it needs, from the npm registry (conformance/package-lock.json).
 SUITE  := conformance/node_modules/.installed-$(shell cksum < conformance/package-lock.json | cut -d' ' -f1)
+# The MCP App's host side (AppBridge from @modelcontextprotocol/ext-apps, apphost/package-lock.json),
+# bundled for the view's preview page and its browser tests.
+APPHOST_DEPS := apphost/node_modules/.installed-$(shell cksum < apphost/package-lock.json | cut -d' ' -f1)
+APPHOST := build/apphost/preview.js
 # Named, not discovered from .git, so the gate also runs in an exported tree.
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.yml) .github/dependabot.yml
 
@@ -15,7 +19,7 @@ WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.ym
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test lint typecheck unit conformance browser dev smoke token github-app bench bench-record lock clean
+.PHONY: install test lint typecheck unit conformance browser app-host dev smoke token github-app bench bench-record lock clean
 
 install: $(STAMP)
 
@@ -42,13 +46,23 @@ typecheck: install
 	@echo "== mypy --strict: the program, the function, the tools and the tests"
 	$(BIN)/python -m mypy .
 
-unit: install browser
+unit: install browser $(APPHOST)
 	@echo "== pytest"
 	$(BIN)/pytest -n 2
 
 browser:
 	@test -x $(CHROMIUM) && command -v curl >/dev/null || { echo "== installing Debian's chromium and curl for the browser and README tests (once; a minute or two)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium curl >/dev/null; }
+
+## The MCP App's host, as web assistants run it, for /app-preview and the view's browser tests.
+app-host: $(APPHOST)
+
+$(APPHOST): $(APPHOST_DEPS) apphost/host.js apphost/preview.js
+	apphost/node_modules/.bin/esbuild apphost/preview.js --bundle --minify --format=iife --target=es2022 --log-level=warning --outfile=$@
+
+$(APPHOST_DEPS): apphost/package.json apphost/package-lock.json
+	cd apphost && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## The MCP conformance suite against the local server, both protocol eras (expected failures: conformance/).
 conformance: install $(SUITE)
@@ -65,7 +79,9 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 ## LIKE_AWS=1 sends headers as a deployed stack does (API Gateway's renaming, the edge function's repair);
 ## SCOPE="org:acme repo:other/tool" fences it as searchScope does a stack; PRIVATE=1 (with AUTH=1) lets
 ## people read their private repositories through a GitHub App (with FAKE=1, the fake's).
+## /app-preview shows the MCP App's view as an assistant does (its host is built here when npm is there).
 dev: install
+	@command -v npm >/dev/null && $(MAKE) -s $(APPHOST) || echo "(no npm here: /app-preview stays off; the rest runs)"
 	PORT=$(PORT) $(if $(SCOPE),SEARCH_SCOPE="$(SCOPE)") $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) $(if $(PRIVATE),--private) \
 	  $(if $(LIKE_AWS),--like-aws$(if $(filter unrepaired,$(LIKE_AWS)),=unrepaired))
 
@@ -104,4 +120,4 @@ lock: install
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis conformance/node_modules
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis conformance/node_modules apphost/node_modules

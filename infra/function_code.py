@@ -24,6 +24,8 @@ HANDLER_FILES = (
     "mcp_front/protocol.py",
     "mcp_front/schemas.py",
     "mcp_front/tools.py",
+    "mcp_front/view.html",
+    "mcp_front/view.py",
     "proxy.py",
     "search/__init__.py",
     "search/fence.py",

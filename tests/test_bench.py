@@ -44,7 +44,7 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     sizes = results["answer_sizes"]
     assert sizes["tools_list"]["bytes"] <= sizes["tools_list"]["budget_bytes"] == 12 * 1024
     fenced = sizes["tools_list_largest_fence"]
-    assert sizes["tools_list"]["bytes"] < fenced["bytes"] <= fenced["budget_bytes"] == 12 * 1024
+    assert sizes["tools_list"]["bytes"] < fenced["bytes"] <= fenced["budget_bytes"] == 13 * 1024
     assert fenced["bytes"] < fenced["with_private_repositories_bytes"] <= fenced["budget_bytes"]
     assert fenced["instructions_bytes"] > fenced["fence_chars"] == 4 * 145 + 3
     assert set(sizes["default_calls"]) == {
@@ -57,6 +57,7 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
         "fetch",
     }
     assert all(0 < n <= sizes["budget_bytes"] == 10 * 1024 for n in sizes["default_calls"].values())
+    assert 10_000 < sizes["view"]["bytes"] <= sizes["view"]["budget_bytes"] == 64 * 1024
 
 
 def test_a_figure_over_its_target_is_named(tmp_path: Path):

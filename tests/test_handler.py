@@ -74,7 +74,7 @@ def test_success_maps_github_answer_to_contract(function_env: FakeGitHub):
     assert payload["incomplete_results"] is False
     assert len(payload["repos"]) == 3
     first = payload["repos"][0]
-    assert set(first) == {"full_name", "url", "star", "description", "language", "topics", "updated_at"}
+    assert set(first) == {"full_name", "url", "star", "description", "language", "topics", "updated_at", "private"}
     assert first["url"].startswith("https://github.com/")  # html_url, not the API URL
     assert first["star"] == 4999
 

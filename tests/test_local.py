@@ -172,7 +172,7 @@ def test_two_hundred_parallel_searches_each_answer_as_alone(server: LocalServer,
             "total_count": 4242,
             "incomplete_results": False,
             "repos": [
-                {k: repo[k] for k in ("full_name", "description", "language", "topics", "updated_at")}
+                {k: repo[k] for k in ("full_name", "private", "description", "language", "topics", "updated_at")}
                 | {"url": repo["html_url"], "star": repo["stargazers_count"]}
                 for repo in (repository(i, f"parallel {n}") for i in range(1, 4))
             ],

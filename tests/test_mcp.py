@@ -22,6 +22,7 @@ from tools.fake_github import FakeGitHub
 MODES = ["legacy", "auto", "2026-07-28"]
 TOOLS = ["search_repositories", "get_repository", "search_code", "search_issues", "get_file", "search", "fetch"]
 MODERN = "2026-07-28"
+CAPABILITIES: dict[str, Any] = {"tools": {}, "resources": {}, "extensions": {"io.modelcontextprotocol/ui": {}}}
 META = {
     "io.modelcontextprotocol/protocolVersion": MODERN,
     "io.modelcontextprotocol/clientInfo": {"name": "raw-test", "version": "1"},
@@ -166,6 +167,8 @@ def modern(method: str, params: dict[str, Any] | None = None, id_: int = 1, **he
     names = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method, **headers}
     if method == "tools/call" and "Mcp-Name" not in names and params:
         names["Mcp-Name"] = params["name"]
+    if method == "resources/read" and "Mcp-Name" not in names and params:
+        names["Mcp-Name"] = params["uri"]
     return body, names
 
 
@@ -214,7 +217,7 @@ def test_initialize_negotiates_a_legacy_version(server: LocalServer, requested: 
     params = {"protocolVersion": requested, "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}
     result = post(server, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}).json()["result"]
     assert result["protocolVersion"] == negotiated
-    assert result["capabilities"] == {"tools": {}}
+    assert result["capabilities"] == CAPABILITIES
     assert set(result["serverInfo"]) == {"name", "title", "version"}
     assert "as arguments, never inside the query" in result["instructions"]
 
@@ -271,7 +274,7 @@ def test_modern_discover_and_list_carry_the_era_fields(server: LocalServer):
     discovered = post(server, *modern("server/discover")).json()["result"]
     assert discovered["resultType"] == "complete"
     assert discovered["supportedVersions"][0] == MODERN and "2025-11-25" in discovered["supportedVersions"]
-    assert discovered["capabilities"] == {"tools": {}} and discovered["instructions"]
+    assert discovered["capabilities"] == CAPABILITIES and discovered["instructions"]
     assert discovered["ttlMs"] > 0 and discovered["cacheScope"] == "public"
     assert discovered["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "github-search"
     listed = post(server, *modern("tools/list")).json()["result"]

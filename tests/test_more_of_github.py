@@ -83,6 +83,11 @@ def test_issue_search_adds_the_kind_qualifier_and_marks_bodies_untrusted(functio
     assert (first["repository"], first["number"], first["author"]) == ("octo/tracker", 1, "user1")
     assert first["body_truncated"] is True and len(first["body"]) == 300
     assert {i["kind"] for i in answer["issues"]} == {"issue", "pull_request"}
+    # A closed pull request GitHub merged says so (its link's merged_at), as GitHub's own badge does.
+    every = body(get("/api/search/issues", {"q": "repo:octo/tracker crash", "limit": "20"}))["issues"]
+    states = {i["number"]: (i["kind"], i["state"]) for i in every}
+    assert states[6] == states[18] == ("pull_request", "merged") and states[12] == ("pull_request", "closed")
+    assert states[3] == ("pull_request", "open") and (states[1], states[2]) == (("issue", "open"), ("issue", "closed"))
     schema = mcp_tools_schema("search_issues")["properties"]["issues"]["items"]["properties"]["body"]
     assert "Untrusted" in schema["description"]
     # Best match when no sort is given: GitHub's default, so no sort or order is sent.

@@ -157,6 +157,10 @@ def test_each_person_reads_their_private_repositories_and_nobody_else_does(serve
     for token, own in ((alice, "acme/alpha"), (bob, "acme/beta")):
         found = call(server, token, "search", query="plans")["structuredContent"]["results"]
         assert {r["id"] for r in found} & set(PRIVATE) == {own}
+    # Marked as private wherever a repository shows (the MCP App's view puts a badge on them).
+    repos = call(server, alice, "search_repositories", query="plans")["structuredContent"]["repos"]
+    assert {r["full_name"] for r in repos if r["private"]} == {"acme/alpha"} and not all(r["private"] for r in repos)
+    assert call(server, alice, "get_repository", owner="acme", repo="alpha")["structuredContent"]["private"] is True
 
 
 @pytest.mark.parametrize(
@@ -626,7 +630,7 @@ def test_the_mcp_sdk_signs_in_and_searches_a_private_repositorys_code(server: Lo
     code, page = session(provider(server, person, Memory(), None), f"{server.base}/mcp", "2026-07-28", work)
     assert person.sign_ins == 1 and code.is_error is False and page.is_error is False
     hits = code.structured_content["hits"]
-    assert hits and {hit["repository"] for hit in hits} == {"acme/alpha"}
+    assert hits and {hit["repository"] for hit in hits} == {"acme/alpha"} and all(hit["private"] for hit in hits)
     assert page.structured_content["repository"] == "acme/alpha" and page.structured_content["content"]
     searched = [s for s in world.seen if s.path == "/search/code"]
     assert searched and all(s.headers["authorization"].startswith("Bearer ghu_") for s in searched)

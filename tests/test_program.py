@@ -266,9 +266,10 @@ def test_function_code_is_the_reproducible_archive(graph: Graph):
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
     assert names == sorted(names)
-    assert all(n.endswith(".py") and "__pycache__" not in n and "test" not in n for n in names)
+    assert all(n.endswith((".py", ".html")) and "__pycache__" not in n and "test" not in n for n in names)
     handler = ROOT / "handler"
-    assert set(names) == {p.relative_to(handler).as_posix() for p in handler.rglob("*.py")}
+    sources = [*handler.rglob("*.py"), *handler.rglob("*.html")]  # the MCP App's view is a page
+    assert set(names) == {p.relative_to(handler).as_posix() for p in sources}
 
 
 def test_function_environment(dev: Graph, prod: Graph):

@@ -97,6 +97,7 @@ def repository(n: int, q: str) -> dict[str, Any]:
     return {
         "id": 1000 + n,
         "full_name": name,
+        "private": False,
         "html_url": f"https://github.com/{name}",
         "url": f"https://api.github.com/repos/{name}",
         "stargazers_count": 5000 - n,
@@ -114,6 +115,7 @@ def repository_page(owner: str, repo: str) -> dict[str, Any]:
         "id": 4242,
         "name": repo,
         "full_name": f"{owner}/{repo}",
+        "private": False,
         "html_url": f"https://github.com/{owner}/{repo}",
         "url": f"https://api.github.com/repos/{owner}/{repo}",
         "description": f"The {repo} project",
@@ -207,7 +209,17 @@ def issue(owner: str, repo: str, number: int, q: str = "") -> dict[str, Any]:
         "author_association": "CONTRIBUTOR",
         "body": f"When I search for {q or repo} the answer is wrong.\n\n" + "Steps to reproduce: ... " * 60,
         "reactions": {"total_count": number, "+1": number},
-        **({"pull_request": {"url": f"https://api.github.com/repos/{owner}/{repo}/pulls/{number}"}} if pull else {}),
+        **({"pull_request": pull_request(owner, repo, number)} if pull else {}),
+    }
+
+
+def pull_request(owner: str, repo: str, number: int) -> dict[str, Any]:
+    """An issue's `pull_request` link: of the closed ones (even numbers), 6, 18, 30... were merged."""
+    merged = number % 12 == 6
+    return {
+        "url": f"https://api.github.com/repos/{owner}/{repo}/pulls/{number}",
+        "html_url": f"https://github.com/{owner}/{repo}/pull/{number}",
+        "merged_at": "2026-10-20T09:00:00Z" if merged else None,
     }
 
 
@@ -373,6 +385,15 @@ class FakeGitHub:
     def _hidden(self, owner: str, repo: str) -> bool:
         return self.oauth.is_private(f"{owner}/{repo}")
 
+    def _marked(self, hit: dict[str, Any]) -> dict[str, Any]:
+        """A code hit in a repository that is private (one a `repo:` qualifier named) says so."""
+        name = hit["repository"]["full_name"]
+        return (
+            {**hit, "repository": {**hit["repository"], **private_page(name)}}
+            if self._hidden(*owner_repo(name))
+            else hit
+        )
+
     def _may_read(self, owner: str, repo: str, seen: Seen) -> bool:
         """A private repository is there only for a token that may read it (404 otherwise, as GitHub)."""
         return not self._hidden(owner, repo) or f"{owner}/{repo}".lower() in self.oauth.visible(seen.headers)
@@ -416,7 +437,7 @@ class FakeGitHub:
             body = {
                 "total_count": 777,
                 "incomplete_results": False,
-                "items": hidden + [code_hit(n, q) for n in range(1, per_page + 1)],
+                "items": hidden + [self._marked(code_hit(n, q)) for n in range(1, per_page + 1)],
             }
         elif seen.path == "/search/issues":
             q = seen.params.get("q", "")

@@ -41,6 +41,7 @@ from edge.challenge import CARRIER, REMAPPED
 from infra.edge_definition import CHALLENGING
 from infra.function_code import HANDLER_DIR
 from infra.site import STATIC_DIR, SiteFile, site_files
+from tools import app_preview
 
 DEFAULT_ORIGINS = "https://chatgpt.com,https://chat.openai.com"
 # DNS rebinding guard: a page on another site may not drive the laptop's MCP endpoint.
@@ -361,6 +362,12 @@ def make_server(
                 else:
                     out_headers = direct(out_headers)
                 self._send(method, status, out_headers, response["body"].encode())
+            elif path in app_preview.PATHS and method in ("GET", "HEAD"):
+                query = parse_qs(urlsplit(self.path).query)
+                shown = app_preview.answer(
+                    path, query, self.headers.get("Host", ""), port, sign_in=bool(function_paths)
+                )
+                self._send(method, shown.status, shown.headers, shown.body)
             elif path not in files:
                 self._send(method, 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not Found\n")
             elif method in ("GET", "HEAD"):
@@ -440,6 +447,8 @@ def banner(base: str, args: argparse.Namespace) -> str:
         signing_in += f"  private       your private repositories, read-only ({readable})\n"
     scope = " ".join(os.environ.get("SEARCH_SCOPE", "").replace(",", " ").split())
     fenced = f"  fence         {scope} (every search and read stays within it)\n" if scope else ""
+    # The MCP App's view as an assistant shows it (without sign-in: the page calls /mcp tokenless).
+    preview = "" if args.auth else f"  MCP App view  {base}/app-preview?tool=search_code&q=WebAcl\n"
     return (
         f"GitHub search plugin, local: {base}  ({upstream})\n"
         f"  landing page  {base}/\n"
@@ -447,6 +456,7 @@ def banner(base: str, args: argparse.Namespace) -> str:
         f"  manifest      {base}/.well-known/ai-plugin.json\n"
         f"  OpenAPI       {base}/openapi.yaml\n"
         f"  MCP           {base}/mcp\n"
+        f"{preview}"
         f"{signing_in}"
         f"{fenced}"
         f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"

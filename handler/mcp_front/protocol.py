@@ -44,7 +44,9 @@ MAX_BATCH_ITEMS = 8
 LIST_TTL_MS = 3_600_000  # the tool list changes only with a deployment
 
 SERVER_INFO = {"name": "github-search", "title": "GitHub Search", "version": "0.2.0"}
-CAPABILITIES: Json = {"tools": {}}
+# Resources: the one view of the tools (an MCP App), whose extension is declared as the SDKs do.
+APPS = "io.modelcontextprotocol/ui"  # MCP Apps: every tool has a view (mcp_front/view.py)
+CAPABILITIES: Json = {"tools": {}, "resources": {}, "extensions": {APPS: {}}}
 INSTRUCTIONS = (
     "Searches public GitHub and reads it. search_repositories takes GitHub's repository search syntax "
     "(language:python, topic:cli, stars:>100, org:pulumi, pushed:>2026-01-01); pass sort, order and limit "
@@ -85,7 +87,14 @@ META_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_SERVER = "io.modelcontextprotocol/serverInfo"
 NAMED_METHODS = ("tools/call", "resources/read", "prompts/get")  # each needs Mcp-Name
-MODERN_METHODS = ("server/discover", "tools/list", "tools/call")
+MODERN_METHODS = (
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+)
 
 
 MAX_INTEGER_DIGITS = 100  # valid JSON, but no id, limit or count of this protocol is that long
@@ -339,7 +348,27 @@ class McpFront:
                 outcome.cache = "NONE"
                 return _error(id_, INVALID_PARAMS, str(exc))
             return _result(id_, result)
+        if method in ("resources/list", "resources/templates/list", "resources/read"):
+            return self._resources(id_, method, params, modern=modern)
         return _error(id_, METHOD_NOT_FOUND, f"Method not found: {method[:80]}")
+
+    @staticmethod
+    def _resources(id_: object, method: str, params: Json, *, modern: bool) -> Json:
+        """The view, the one resource: listed, and read by the hosts that render apps."""
+        from mcp_front import view  # only hosts that render apps ask: tools/call's cold start skips it
+
+        hints: Json = {"ttlMs": LIST_TTL_MS, "cacheScope": "public"} if modern else {}
+        if method == "resources/list":
+            return _result(id_, {"resources": [view.RESOURCE], **hints})
+        if method == "resources/templates/list":
+            return _result(id_, {"resourceTemplates": [], **hints})
+        uri = params.get("uri")
+        if not isinstance(uri, str):
+            return _error(id_, INVALID_PARAMS, "Invalid params: 'uri' (a string) is required")
+        contents = view.contents(uri)
+        if contents is None:  # -32602 and the URI, as the 2026-07-28 revision asks (SEP-2164)
+            return _error(id_, INVALID_PARAMS, f"Resource not found: {shown(uri, 120)}", {"uri": uri})
+        return _result(id_, {"contents": contents, **hints})
 
 
 def _complete(result: Json) -> Json:

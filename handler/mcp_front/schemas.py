@@ -46,6 +46,7 @@ def _results(key: str, item: Json) -> Json:
 REPOSITORY_SUMMARY = object_schema(
     {
         "full_name": _FULL_NAME,
+        "private": {"type": "boolean"},
         "url": {**URL, "description": "The repository's web page."},
         "star": COUNT,
         "description": NULLABLE_TEXT,
@@ -58,6 +59,7 @@ SEARCH_RESULT = _results("repos", REPOSITORY_SUMMARY)
 REPOSITORY_PAGE = object_schema(
     {
         "full_name": {"type": "string"},
+        "private": {"type": "boolean"},
         "url": URL,
         "description": NULLABLE_TEXT,
         "star": COUNT,
@@ -83,6 +85,7 @@ CODE_SEARCH_RESULT = _results(
     object_schema(
         {
             "repository": _FULL_NAME,
+            "private": {"type": "boolean"},
             "path": {"type": "string"},
             "url": {**URL, "description": "The file's web page."},
             "sha": {"type": "string"},
@@ -102,7 +105,7 @@ ISSUE = object_schema(
         "title": {"type": "string"},
         "url": URL,
         "kind": {"type": "string", "enum": ["issue", "pull_request"]},
-        "state": {"type": "string", "enum": ["open", "closed"]},
+        "state": {"type": "string", "enum": ["open", "closed", "merged"]},
         "labels": _NAMES,
         "comments": COUNT,
         "author": NULLABLE_TEXT,

@@ -55,6 +55,10 @@ _REPO = {"type": "string", "description": "The repository's name, e.g. pulumi-aw
 _ANNOTATIONS = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True}
 
 
+# The MCP App every tool is shown in (view.py serves it; imported only when a host reads it).
+VIEW_URI = "ui://github-search/view"
+
+
 def _tool(name: str, title: str, description: str, inputs: Json, *, output: Json, required: list[str]) -> Json:
     return {
         "name": name,
@@ -63,6 +67,9 @@ def _tool(name: str, title: str, description: str, inputs: Json, *, output: Json
         "inputSchema": schemas.object_schema(inputs, required),
         "outputSchema": output,
         "annotations": {**_ANNOTATIONS, "title": title},
+        # Shown in the view by hosts that render MCP Apps; the others ignore `_meta`. Every client
+        # gets it: over stateless HTTP a 2025 client's tools/list does not carry what it declared.
+        "_meta": {"ui": {"resourceUri": VIEW_URI}},
     }
 
 
@@ -151,7 +158,7 @@ TOOLS: list[Json] = [
 ]
 TOOL_NAMES = tuple(tool["name"] for tool in TOOLS)
 # With a fence, or private repositories, each tool says so in a few words; the instructions say
-# it in full, once (the list has a budget: 12 KiB with the largest fence and private repositories).
+# it in full, once (the list has a budget: 12 KiB, 13 KiB with the largest fence and private repositories).
 FENCED = " Only within the scope the instructions name."
 PRIVATE = " Your private repositories too."
 _LISTS: dict[tuple[bool, bool], list[Json]] = {(False, False): TOOLS}

@@ -10,7 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 
-from search.mapping import Unexpected, _count, _object, _required_text, _text, _timestamp, _web_url, search_items
+from search.mapping import (
+    Unexpected,
+    _count,
+    _flag,
+    _object,
+    _required_text,
+    _text,
+    _timestamp,
+    _web_url,
+    search_items,
+)
 
 FRAGMENTS_PER_HIT = 3
 FRAGMENT_CHARS = 300
@@ -41,6 +51,7 @@ def code_hit(item: object) -> dict[str, object]:
     cut = [f[:FRAGMENT_CHARS] for f in fragments[:FRAGMENTS_PER_HIT]]
     return {
         "repository": _required_text(repository.get("full_name"), "repository.full_name"),
+        "private": _flag(repository.get("private", False), "repository.private"),
         "path": _required_text(hit.get("path"), "path"),
         "url": _web_url(hit.get("html_url"), "html_url"),
         "sha": _required_text(hit.get("sha"), "sha"),
@@ -79,12 +90,15 @@ def issue(item: object, body_chars: int = BODY_CHARS) -> dict[str, object]:
         raise Unexpected("'state' is neither open nor closed")
     user = found.get("user")
     body, cut = _cut(_text(found.get("body"), "body"), body_chars)
+    pull = found.get("pull_request")
+    if state == "closed" and isinstance(pull, dict) and pull.get("merged_at"):
+        state = "merged"  # a pull request closed by merging, as GitHub shows it
     return {
         "repository": _repository_of(found),
         "number": _count(found.get("number"), "number"),
         "title": _required_text(found.get("title"), "title"),
         "url": _web_url(found.get("html_url"), "html_url"),
-        "kind": "pull_request" if found.get("pull_request") is not None else "issue",
+        "kind": "pull_request" if pull is not None else "issue",
         "state": state,
         "labels": _labels(found.get("labels")),
         "comments": _count(found.get("comments", 0), "comments"),

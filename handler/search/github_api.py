@@ -152,6 +152,15 @@ class GitHubClient:
         return Reply(status, reply_headers, body, (time.perf_counter() - started) * 1000)
 
 
+def web_url(api_url: str) -> str:
+    """github.com for api.github.com; a GitHub Enterprise Server's host for its /api/v3."""
+    parts = urlsplit(api_url.rstrip("/"))
+    if parts.hostname == "api.github.com":
+        return "https://github.com"
+    base = parts.path.removesuffix("/api/v3")
+    return f"{parts.scheme}://{parts.netloc}{base}"
+
+
 def _exchange(
     conn: http.client.HTTPConnection, target: str, headers: dict[str, str]
 ) -> tuple[int, dict[str, str], bytes, bool]:

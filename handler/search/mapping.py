@@ -76,6 +76,7 @@ def repository_summary(item: object) -> dict[str, object]:
     repo = _object(item, "items[]")
     return {
         "full_name": _required_text(repo.get("full_name"), "full_name"),
+        "private": _flag(repo.get("private", False), "private"),
         "url": _web_url(repo.get("html_url"), "html_url"),
         "star": _count(repo.get("stargazers_count"), "stargazers_count"),
         "description": _text(repo.get("description"), "description"),

@@ -175,7 +175,7 @@ def _gate(headers: Mapping[str, str]) -> Gate:
 
 def _app() -> Any:
     """The OAuth App (or GitHub App) people sign in with: its id, secret and GitHub's web host."""
-    from signin import github_oauth
+    from search.github_api import web_url
 
     env = os.environ
     client_id, secret = env.get("GITHUB_OAUTH_CLIENT_ID", ""), env.get("GITHUB_OAUTH_CLIENT_SECRET", "")
@@ -183,7 +183,7 @@ def _app() -> Any:
         raise Misconfigured("GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set for AUTH=github")
     check()
     api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
-    return client_id, secret, api_url, env.get("GITHUB_WEB_URL") or github_oauth.web_url(api_url)
+    return client_id, secret, api_url, env.get("GITHUB_WEB_URL") or web_url(api_url)
 
 
 def _renewal(headers: Mapping[str, str]) -> Any:

@@ -58,15 +58,6 @@ class Tokens:
         )
 
 
-def web_url(api_url: str) -> str:
-    """github.com for api.github.com; a GitHub Enterprise Server's host for its /api/v3."""
-    parts = urlsplit(api_url.rstrip("/"))
-    if parts.hostname == "api.github.com":
-        return "https://github.com"
-    base = parts.path.removesuffix("/api/v3")
-    return f"{parts.scheme}://{parts.netloc}{base}"
-
-
 def authorize_url(web: str, client_id: str, *, redirect_uri: str, state: str, scope: str, challenge: str) -> str:
     params = {"client_id": client_id, "redirect_uri": redirect_uri, "state": state, "scope": scope}
     # github.com takes PKCE; GitHub Enterprise Server ignores what it does not know.
