@@ -5,16 +5,16 @@ each "Try it locally" row answers what it says, and the SDK example signs in and
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
 from tests.conftest import readme_section
@@ -119,29 +119,39 @@ def test_the_table_names_every_mode_and_the_offline_ones_are_run():
 
 @pytest.fixture
 def started(request: pytest.FixtureRequest) -> Iterator[int]:
-    """The row's `make dev` line, run as written on a free port, until the test ends."""
-    port = free_port()
+    """The row's `make dev` line, run as written on a port the server picks (PORT=0, read from its
+    banner: a port chosen here could be taken by another test's server before this one binds it),
+    until the test ends."""
     process = subprocess.Popen(
         ["bash", "-c", request.param],
         cwd=ROOT,
-        env={**os.environ, "PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PORT": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=1)
-            break
-        except requests.ConnectionError:
-            assert process.poll() is None, f"{request.param} stopped"
-            time.sleep(0.1)
+    ports: queue.Queue[int] = queue.Queue()
+
+    def read() -> None:  # to the end: a server whose pipe fills up stops mid-write
+        assert process.stdout is not None
+        for line in process.stdout:
+            found = BANNER.search(line)
+            if found:
+                ports.put(int(found.group(1)))
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        port = ports.get(timeout=60)
+    except queue.Empty:
+        os.killpg(process.pid, signal.SIGTERM)
+        raise AssertionError(f"{request.param} printed no banner in 60 s") from None
     yield port
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=10)
 
 
+BANNER = re.compile(r"local: http://127\.0\.0\.1:(\d+)")
 OFFLINE = [(mode, start, attempt) for mode, start, attempt in rows() if mode in ANSWERS]
 
 

@@ -6,14 +6,13 @@ Used by the tests and by `make conformance`, which need a real server to talk to
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,13 +57,16 @@ def server_env(github_url: str | None, **extra: str) -> dict[str, str]:
     return env
 
 
+_BANNER = re.compile(r"local: http://127\.0\.0\.1:(\d+)")
+
+
 class LocalServer:
     def __init__(
         self, github_url: str | None, static_dir: Path | None = None, *flags: str, env: dict[str, str] | None = None
     ) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "tools.local_server", "--port", str(self.port), *flags]
+        # Port 0, and the port read from the banner: a free port chosen here could be taken by
+        # another test's server before this one binds it, and then that server would answer.
+        args = [sys.executable, "-m", "tools.local_server", "--port", "0", *flags]
         if static_dir is not None:
             args += ["--static-dir", str(static_dir)]
         self.process = subprocess.Popen(
@@ -82,16 +84,17 @@ class LocalServer:
         self._drain.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.base + "/", timeout=1):
-                    return
-            except (urllib.error.URLError, ConnectionError):
-                if self.process.poll() is not None:
-                    self._drain.join(timeout=10)
-                    raise RuntimeError(self.output()) from None
-                time.sleep(0.05)
+            found = _BANNER.search(self.output())
+            if found:
+                self.port = int(found.group(1))
+                self.base = f"http://127.0.0.1:{self.port}"
+                return
+            if self.process.poll() is not None:
+                self._drain.join(timeout=10)
+                raise RuntimeError(self.output())
+            time.sleep(0.02)
         self.process.kill()
-        raise RuntimeError("local server did not start")
+        raise RuntimeError(f"local server did not start: {self.output()}")
 
     def _read(self) -> None:
         assert self.process.stdout is not None
