@@ -131,6 +131,80 @@ def sign_in_figures(requests: int) -> dict[str, Any]:
     }
 
 
+def budget_figures(requests: int) -> dict[str, Any]:
+    """What counting a daily budget adds to a warm signed-in /mcp call: the store is DynamoDB's
+    API (moto's server on 127.0.0.1), the token already checked; with the budget, one conditional
+    UpdateItem per call, against the same calls without it, in the same run."""
+    from tests.moto_aws import REGION, moto_server, sign_in_table
+
+    env = {
+        "AUTH": "github",
+        "PUBLIC_URL": "https://bench.example",
+        "GITHUB_OAUTH_CLIENT_ID": "bench",
+        "GITHUB_OAUTH_CLIENT_SECRET": "bench",
+        "AUTH_TABLE": "bench-budget",
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+    }
+    from signin import door
+
+    with moto_server() as endpoint:
+        sign_in_table(endpoint, "bench-budget")
+        os.environ.update({**env, "AUTH_TABLE_ENDPOINT": endpoint})
+        door.reset()
+        try:
+            server = door._server({})
+            grant = {"login": "octocat", "user_id": 1, "github_token": "bench-user-token", "client_id": "c"}
+            server.store.put("grant#bench", grant, 0)
+            token = json.loads(server._issue("bench", "c", "search")["body"])["access_token"]
+            event = signed_in(mcp_event, token)
+            app.handler(event(-1), None)  # checked once: from here on the token is remembered
+            without = warm_overhead(requests, event, keep_auth=True)
+            os.environ["DAILY_CALLS_PER_PERSON"] = str(10**9)
+            door._budget = None  # read the budget again, as a cold start would
+            calls = server.store.calls
+            counted = warm_overhead(requests, event, keep_auth=True)
+            writes = server.store.calls - calls
+            floor = botocore_update_item(requests, endpoint)
+        finally:
+            for name in [*env, "AUTH_TABLE_ENDPOINT", "DAILY_CALLS_PER_PERSON"]:
+                os.environ.pop(name, None)
+            door.reset()
+    added = counted["p50_ms"] - without["p50_ms"]
+    return {
+        "requests": requests,
+        "p50_ms": counted["p50_ms"],
+        "p50_ms_without_budget": without["p50_ms"],
+        "added_p50_ms": round(added, 3),
+        "floor_ms": floor,
+        "ratio": round(added / floor, 3),
+        "store_writes_per_call": round(writes / requests, 2),
+        "target": "adds <= 1.15x botocore's own UpdateItem to the same server; 1 write per call",
+    }
+
+
+def botocore_update_item(requests: int, endpoint: str) -> float:
+    """The floor: botocore's p50 for the same conditional UpdateItem against the same moto server."""
+    from tests.moto_aws import client
+
+    dynamodb = client("dynamodb", endpoint)
+    times = []
+    for n in range(requests):
+        started = time.perf_counter()
+        dynamodb.update_item(
+            TableName="bench-budget",
+            Key={"pk": {"S": f"budget#floor#{n % 3}"}},
+            UpdateExpression="ADD #n :one SET #e = :expires",
+            ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+            ExpressionAttributeNames={"#n": "calls", "#e": "expires"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(10**9)}, ":expires": {"N": "0"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 3)
+
+
 def warm_overhead(
     requests: int, make_event: Callable[[int], dict[str, Any]] = rest_event, keep_auth: bool = False
 ) -> dict[str, Any]:
@@ -345,6 +419,14 @@ def table(results: dict[str, Any]) -> str:
             si["target"],
         ),
         (
+            "warm /mcp with a daily budget (p50, DynamoDB on moto)",
+            f"{results['daily_budget']['p50_ms']} ms vs {results['daily_budget']['p50_ms_without_budget']} ms "
+            f"without; {results['daily_budget']['store_writes_per_call']} writes per call",
+            f"+{results['daily_budget']['added_p50_ms']} ms, {results['daily_budget']['ratio']}x botocore's "
+            f"{results['daily_budget']['floor_ms']} ms",
+            results["daily_budget"]["target"],
+        ),
+        (
             "warm overhead",
             f"p50 {w['p50_ms']} ms, p99 {w['p99_ms']} ms, {w['tcp_connections']} TCP connection(s)",
             "",
@@ -426,6 +508,8 @@ def overs(results: dict[str, Any]) -> list[str]:
         "tools/list, largest fence": z["tools_list_largest_fence"]["with_private_repositories_bytes"]
         <= z["tools_list_largest_fence"]["budget_bytes"],
         "MCP App view": z["view"]["bytes"] <= z["view"]["budget_bytes"],
+        "daily budget": results["daily_budget"]["added_p50_ms"] < 5
+        and results["daily_budget"]["store_writes_per_call"] == 1,
         **{f"default call: {name}": n <= z["budget_bytes"] for name, n in z["default_calls"].items()},
     }
     return [name for name, within in checks.items() if not within]
@@ -451,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
             "warm_overhead": warm_overhead(warm),
             "warm_overhead_mcp": warm_overhead(warm, mcp_event),
             "warm_signed_in": sign_in_figures(warm),
+            "daily_budget": budget_figures(20 if args.tiny else 300),
             "upstream_economy": upstream_economy(economy),
             "answer_sizes": answer_sizes(),
             "archive": archive_figures(workdir),

@@ -100,6 +100,9 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> Answer:
             fields["login"] = person.login
             if person.sealed is not None:  # private repositories: their answers are theirs alone
                 outcome.person = f"id:{person.user_id}" if person.user_id else f"login:{person.login}"
+            from signin import door  # imported already: a person means sign-in is on
+
+            outcome.admit = door.admission(person)  # their daily budget, when the owner set one
         if request.resource == MCP_PATH:
             return _mcp(request, outcome, fields), None
         return _rest(request, outcome)

@@ -38,6 +38,7 @@ HANDLER_FILES = (
     "search/ttl_cache.py",
     "signin/__init__.py",
     "signin/aws_json.py",
+    "signin/budget.py",
     "signin/clients.py",
     "signin/door.py",
     "signin/gate.py",

@@ -71,6 +71,7 @@ DEFAULTS: dict[str, str] = {
     "deletionProtection": "false",
     "searchScope": "",
     "privateRepositories": "false",
+    "dailyCallsPerPerson": "",
 }
 AUTH_MODES = ("none", "github")
 # GitHub's rule for user and organization names: letters, digits and single hyphens, 39 at most.
@@ -127,6 +128,8 @@ class Settings:
     search_scope: tuple[str, ...] = ()
     # People read their private repositories through a GitHub App (sign-in's app is one then).
     private_repositories: bool = False
+    # Calls one signed-in person may make in a UTC day; None: no limit.
+    daily_calls_per_person: int | None = None
 
     @property
     def sign_in(self) -> bool:
@@ -152,11 +155,12 @@ def _positive_int(
     key: str,
     check: Callable[[int], bool] = lambda n: n > 0,
     rule: str = "a whole number greater than 0",
+    example: str = "",
 ) -> int:
     value = raw[key].strip()
     # Length first: int() of thousands of digits is refused with an error of its own.
     if not (value.isascii() and value.lstrip("-").isdigit() and len(value) <= 20) or not check(int(value)):
-        raise ConfigError(key, f"must be {rule}, got {value!r}", _set(key, DEFAULTS[key]))
+        raise ConfigError(key, f"must be {rule}, got {value!r}", _set(key, example or DEFAULTS[key]))
     return int(value)
 
 
@@ -404,6 +408,28 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
         deletion_protection=_flag(raw, "deletionProtection"),
         search_scope=_search_scope(raw),
         private_repositories=_private_repositories(raw, auth, client_id),
+        daily_calls_per_person=_daily_calls(raw, auth),
+    )
+
+
+MAX_DAILY_CALLS = 1_000_000_000  # the function's own bound (handler/signin/budget.py)
+
+
+def _daily_calls(raw: Mapping[str, str], auth: str) -> int | None:
+    if not raw["dailyCallsPerPerson"].strip():
+        return None
+    if auth != "github":
+        raise ConfigError(
+            "dailyCallsPerPerson",
+            "counts each signed-in person's calls, and without sign-in there is no person",
+            f"{_set('auth', 'github')}, or limit each address with wafEnabled and wafRateLimit",
+        )
+    return _positive_int(
+        raw,
+        "dailyCallsPerPerson",
+        lambda n: 0 < n <= MAX_DAILY_CALLS,
+        f"a whole number of calls from 1 to {MAX_DAILY_CALLS:,}",
+        "500",
     )
 
 

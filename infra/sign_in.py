@@ -57,6 +57,7 @@ class SignIn:
     public_url: str | None = None  # a custom domain's; else the host CloudFront saw
     # deletionProtection: the table outlives a destroy, and what opens its tokens must too.
     deletion_protection: bool = False
+    daily_calls_per_person: int | None = None  # counted in the table (handler/signin/budget.py)
 
     def environment(self) -> dict[str, Any]:
         environment: dict[str, Any] = {
@@ -69,6 +70,8 @@ class SignIn:
         }
         if self.public_url:
             environment["PUBLIC_URL"] = self.public_url
+        if self.daily_calls_per_person is not None:
+            environment["DAILY_CALLS_PER_PERSON"] = str(self.daily_calls_per_person)
         return environment
 
 
@@ -94,4 +97,5 @@ def for_stack(settings: Settings, client_secret: pulumi.Output[str]) -> SignIn:
         allowed_orgs=settings.auth_allowed_orgs,
         public_url=f"https://{settings.domain}" if settings.domain else None,
         deletion_protection=settings.deletion_protection,
+        daily_calls_per_person=settings.daily_calls_per_person,
     )

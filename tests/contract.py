@@ -21,9 +21,11 @@ _CODE_CALLS = {"error", "Failure"}
 
 def _front_modules() -> list[Path]:
     """The modules that answer the REST paths: the entry and REST front, `proxy`, the search
-    service and the MCP front (sign-in's answers are OAuth's, documented by the metadata)."""
+    service, the MCP front and sign-in's daily budget (sign-in's other answers are OAuth's,
+    documented by the metadata)."""
     handler = ROOT / "handler"
-    return sorted([*handler.glob("*.py"), *(handler / "search").glob("*.py"), *(handler / "mcp_front").glob("*.py")])
+    fronts = [*handler.glob("*.py"), *(handler / "search").glob("*.py"), *(handler / "mcp_front").glob("*.py")]
+    return sorted([*fronts, handler / "signin" / "budget.py"])
 
 
 @cache

@@ -21,6 +21,7 @@ SIGN_IN = (
     ("auth", "github"),
     ("githubOAuthClientId", "Ov23liTESTCLIENTID000"),
     ("authAllowedOrgs", "acme"),
+    ("dailyCallsPerPerson", "500"),
     ("wafEnabled", "true"),
     ("deletionProtection", "true"),
 )

@@ -40,6 +40,8 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path):
     last = done.stdout.strip().splitlines()[-1]  # the verdict: every figure within, or the ones over
     assert last == "every figure within its target" or last.startswith("OVER target: ")
     assert results["sign_in_form"]["body_bytes"] > 11_000 and results["sign_in_form"]["ratio"] > 0
+    budget = results["daily_budget"]  # one conditional write per call, against moto's DynamoDB
+    assert budget["store_writes_per_call"] == 1 and budget["ratio"] > 0 and budget["floor_ms"] > 0
     # Sizes are correctness, not speed: what a model's context pays for the tool list and each answer.
     sizes = results["answer_sizes"]
     assert sizes["tools_list"]["bytes"] <= sizes["tools_list"]["budget_bytes"] == 12 * 1024

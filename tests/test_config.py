@@ -121,6 +121,11 @@ BAD = {
         "searchScope",
         ["at most 4", "pulumi config set searchScope"],
     ),
+    "a daily budget without sign-in": (
+        {"dailyCallsPerPerson": "500"},
+        "dailyCallsPerPerson",
+        ["without sign-in there is no person", "pulumi config set auth github", "wafEnabled"],
+    ),
     "a fence qualifier GitHub does not scope by": (
         {"searchScope": "org:acme topic:cli"},
         "searchScope",
@@ -316,3 +321,24 @@ def test_every_number_is_bounded_by_what_aws_accepts():
         for beyond in (str(int(largest) + 1), "9" * 5000):
             with pytest.raises(ConfigError, match=f"'{key}'"):
                 load({key: beyond})
+
+
+SIGNED_IN = {
+    "auth": "github",
+    "githubOAuthClientId": "Ov23liABCDEFGHIJKLMN",
+    "githubOAuthClientSecret": "0123456789abcdef",
+}
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "lots", "1000000001", "9" * 5000])
+def test_a_daily_budget_is_a_whole_number_of_calls(value: str):
+    with pytest.raises(ConfigError, match="'dailyCallsPerPerson'") as refused:
+        load({**SIGNED_IN, "dailyCallsPerPerson": value}, frozenset({"githubOAuthClientSecret"}))
+    assert "from 1 to 1,000,000,000" in str(refused.value)
+    assert "Fix: pulumi config set dailyCallsPerPerson 500" in str(refused.value)
+
+
+def test_a_daily_budget_reaches_the_function():
+    settings = load({**SIGNED_IN, "dailyCallsPerPerson": " 500 "}, frozenset({"githubOAuthClientSecret"}))
+    assert settings.daily_calls_per_person == 500
+    assert load(SIGNED_IN, frozenset({"githubOAuthClientSecret"})).daily_calls_per_person is None

@@ -72,6 +72,7 @@ def test_the_function_is_told_its_table_app_allow_list_and_issuer(graph: Graph):
     assert variables["AUTH_TABLE"] == provider_output(graph, "sign-in-table", "name")
     assert variables["GITHUB_OAUTH_CLIENT_ID"] == "Ov23liTESTCLIENTID000"
     assert variables["AUTH_ALLOWED_ORGS"] == "acme" and variables["AUTH_ALLOWED_USERS"] == ""
+    assert variables["DAILY_CALLS_PER_PERSON"] == "500"  # each person's budget, counted in the table
     assert variables["PUBLIC_URL"] == "https://search.example.com"  # the prod example's domain
     assert "CLIENT_METADATA_TEST_ORIGINS" not in variables  # the tests' loopback hook never ships
 

@@ -77,6 +77,9 @@ class Outcome:
     """What one request did, for the log line, and what it may still do."""
 
     __slots__ = (
+        "admit",
+        "admitted",
+        "budget_used",
         "cache",
         "dropped",
         "github_token",
@@ -106,6 +109,10 @@ class Outcome:
         # cache key, so that nothing one person's token fetched is served to anyone else.
         self.person: str | None = None
         self.repository: str | None = None  # the repository a read named, for the log line (an owner's audit)
+        # With a daily budget per person: counts this request against it (once), or raises the 429.
+        self.admit: Callable[[], int] | None = None
+        self.admitted = False
+        self.budget_used: int | None = None  # the person's calls today, this one included
 
 
 def _view(value: dict[str, object]) -> View:
@@ -330,6 +337,9 @@ class SearchService:
 
         A 404 raises `missing` when given; with `absent`, it is an answer (None) cached like any other.
         """
+        if outcome.admit is not None and not outcome.admitted:  # a request counts once, cached or not
+            outcome.admitted = True
+            outcome.budget_used = outcome.admit()
         key = key if outcome.person is None else ("person", outcome.person, key)  # theirs alone
         now = self.clock()
         entry = self.cache.get(key, now)

@@ -26,7 +26,7 @@ from search.service import SignInRefused
 from signin import store
 from signin.gate import Gate, Principal, Refusal
 
-__all__ = ["ENDPOINTS", "Misconfigured", "Refusal", "check", "issuer", "reset", "through"]
+__all__ = ["ENDPOINTS", "Misconfigured", "Refusal", "admission", "check", "issuer", "reset", "through"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     Response = dict[str, Any]
     Answer = tuple[Response, Any]
 
+BUDGET = "DAILY_CALLS_PER_PERSON"  # signin/budget.py's setting; unset, that module is never loaded
 RETRY_SECONDS = 5  # after a renewal GitHub did not answer, or the table or the key did not: soon
 # The paths the authorization server answers (API Gateway routes and CloudFront behaviors too).
 ENDPOINTS = (
@@ -115,6 +116,7 @@ _servers: dict[str, AuthorizationServer] = {}
 _store: Any = None
 _sealer: Any = None
 _renewer: Any = None
+_budget: Any = None
 
 
 class Misconfigured(Exception):
@@ -152,10 +154,33 @@ def _shared_sealer() -> Any:
     return _sealer
 
 
+def admission(person: Principal) -> Callable[[], int] | None:
+    """What counts `person`'s call against their daily budget (signin/budget.py); None: no budget."""
+    global _budget
+    if _budget is None:
+        _budget = False
+        if os.environ.get(BUDGET, "").strip():  # only a stack with a budget loads it
+            from signin import budget
+
+            _budget = budget.Budget(_shared_store(), budget.limit(os.environ) or 0)
+    if _budget is False:
+        return None
+    counter = _budget
+    return lambda: int(counter.admit(person))
+
+
 def check() -> None:
     """Misconfigured if the app people sign in with reads more than this configuration keeps
     apart: a GitHub App's user tokens read private repositories where it is installed, and only
-    with PRIVATE_REPOSITORIES is each person's answer their own (and their token sealed)."""
+    with PRIVATE_REPOSITORIES is each person's answer their own (and their token sealed); or if
+    the daily budget is not one."""
+    if os.environ.get(BUDGET, "").strip():
+        from signin import budget
+
+        try:
+            budget.limit(os.environ)
+        except ValueError as exc:
+            raise Misconfigured(str(exc)) from None
     if os.environ.get("GITHUB_OAUTH_CLIENT_ID", "").startswith("Iv") and not private():
         raise Misconfigured(
             "GITHUB_OAUTH_CLIENT_ID is a GitHub App's (Iv...), whose sign-ins read private repositories; "
@@ -231,10 +256,10 @@ def _server(headers: Mapping[str, str]) -> AuthorizationServer:
 
 def reset() -> None:
     """Forget the warm state, as a cold start would (tests)."""
-    global _store, _sealer, _renewer
+    global _store, _sealer, _renewer, _budget
     _gates.clear()
     _servers.clear()
-    _store = _sealer = _renewer = None
+    _store = _sealer = _renewer = _budget = None
 
 
 def endpoint(request: Request) -> Response:

@@ -117,7 +117,9 @@ class Gate:
             if "github_token" not in grant:  # sealed while private repositories were on; they are off now
                 self.store.delete(f"grant#{grant_id}")
                 raise Refusal(401, "invalid_token", "this sign-in was made for private repositories; sign in again")
-            return Principal(grant["login"], grant["github_token"], grant_id, key=key)
+            return Principal(
+                grant["login"], grant["github_token"], grant_id, key=key, user_id=int(grant.get("user_id") or 0)
+            )
         from signin import grants  # private repositories only
 
         tokens = grants.github(grant, self.sealer, grant_id)

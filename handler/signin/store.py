@@ -95,6 +95,16 @@ class MemoryStore:
                 self._items[key] = (data, expires, True)
         return json.loads(data), not used
 
+    def count(self, key: str, limit: int, expires: int) -> int | None:
+        with self._lock:
+            self.calls += 1
+            found = self._live(key)
+            counted = json.loads(found[0])["n"] if found is not None else 0
+            if counted >= limit:
+                return None
+            self._items[key] = (json.dumps({"n": counted + 1}), expires, False)
+            return int(counted + 1)
+
     def delete(self, key: str) -> None:
         with self._lock:
             self.calls += 1
@@ -217,6 +227,28 @@ class DynamoStore:
         if answer is not None:
             return self._fresh(answer.get("Attributes")), True
         return self.get(key), False  # already used (or expired, or never issued)
+
+    def count(self, key: str, limit: int, expires: int) -> int | None:
+        """One more on the counter at `key`, if it is below `limit`: the count with this one, else
+        None. One conditional update (no read first), so two instances at the limit serve one call
+        between them, not two. The item expires with its period, by TTL."""
+        answer = self._ok(
+            "UpdateItem",
+            {
+                "Key": {"pk": {"S": key}},
+                "UpdateExpression": "ADD #n :one SET #e = :expires",
+                "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+                "ExpressionAttributeNames": {"#n": "calls", "#e": "expires"},
+                "ExpressionAttributeValues": {
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":expires": {"N": str(expires)},
+                },
+                "ReturnValues": "UPDATED_NEW",
+            },
+            conflict=True,
+        )
+        return None if answer is None else int(answer["Attributes"]["calls"]["N"])
 
     def delete(self, key: str) -> None:
         self._ok("DeleteItem", {"Key": {"pk": {"S": key}}})
