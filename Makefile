@@ -19,7 +19,7 @@ WORKFLOW_FILES := $(wildcard .github/workflows/*.yml .github/actions/*/action.ym
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test lint typecheck unit conformance browser app-host dev smoke token github-app bench bench-record lock clean
+.PHONY: install test lint typecheck unit conformance browser app-host dev smoke token github-app audit bench bench-record lock clean
 
 install: $(STAMP)
 
@@ -82,7 +82,7 @@ $(SUITE): conformance/package.json conformance/package-lock.json
 ## /app-preview shows the MCP App's view as an assistant does (its host is built here when npm is there).
 dev: install
 	@command -v npm >/dev/null && $(MAKE) -s $(APPHOST) || echo "(no npm here: /app-preview stays off; the rest runs)"
-	PORT=$(PORT) $(if $(SCOPE),SEARCH_SCOPE="$(SCOPE)") $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) $(if $(PRIVATE),--private) \
+	PORT=$(PORT) AUDIT_LOG_FILE=build/audit.jsonl $(if $(SCOPE),SEARCH_SCOPE="$(SCOPE)") $(BIN)/python -m tools.local_server $(if $(FAKE),--fake-github) $(if $(AUTH),--auth) $(if $(PRIVATE),--private) \
 	  $(if $(LIKE_AWS),--like-aws$(if $(filter unrepaired,$(LIKE_AWS)),=unrepaired))
 
 ## Check a deployment or the local server: make smoke URL=$$(pulumi stack output url) [TOKEN=<access token>]
@@ -103,6 +103,11 @@ token: install
 github-app: install
 	$(BIN)/python -m tools.github_app $(URL) $(if $(ORG),--org $(ORG)) $(if $(ORGS),--orgs) $(if $(GITHUB),--github $(GITHUB)) \
 	  $(if $(FAKE),--fake-github)
+
+## Who read which private repository: make audit [STACK=prod] [SINCE=7d] [PERSON=login] [REGION=...]
+## (no STACK: the local server's records in build/audit.jsonl; with it, the stack's saved query, your AWS credentials)
+audit: install
+	@$(BIN)/python -m tools.audit $(if $(STACK),--stack $(STACK)) --since $(or $(SINCE),7d) $(if $(PERSON),--person $(PERSON)) $(if $(REGION),--region $(REGION))
 
 ## Benchmarks as ratios against floors measured in the same run; writes build/bench-results.json
 ## (ignored by git) and names any figure over its target.

@@ -2,6 +2,7 @@
 
 import pulumi
 
+from infra.audit import Audit, AuditTrail
 from infra.cdn import Cdn
 from infra.domain import Domain
 from infra.edge_challenge import EdgeChallenge
@@ -57,7 +58,15 @@ api = SearchApi(
     sign_in=sign_in,
     search_scope=settings.search_scope,
     private_repositories=settings.private_repositories,
+    audit=AuditTrail(
+        settings.audit_retention_days if settings.sign_in else settings.log_retention_days,
+        queries=settings.audit_queries,
+        encrypt_in=region if settings.private_repositories else None,
+        keep_key=settings.deletion_protection,
+    ),
 )
+# Tokens masked in the function's log, should one ever reach it; with sign-in, the owner's saved questions.
+audit = Audit("audit", log_group_name=api.log_group_name, questions=settings.sign_in)
 firewall = (
     Firewall(
         "waf",
@@ -111,6 +120,7 @@ monitoring = (
         stage_name=api.stage.stage_name,
         web_acl_metric=firewall.metric_name if firewall else None,
         rate_rules=firewall.rate_rules if firewall else (),
+        audited=settings.sign_in,
     )
     if settings.alarm_email
     else None

@@ -111,7 +111,9 @@ def sign_in_figures(requests: int) -> dict[str, Any]:
     try:
         server = door._server({})
         server.store.put("grant#bench", {"login": "octocat", "github_token": "bench-user-token", "client_id": "c"}, 0)
-        token = json.loads(server._issue("bench", "c", "search")["body"])["access_token"]
+        token = json.loads(server._issue("bench", {"client_id": "c", "client_name": "bench"}, "search")["body"])[
+            "access_token"
+        ]
         event = signed_in(mcp_event, token)
         app.handler(event(-1), None)  # checked once: from here on the token is remembered
         calls = server.store.calls
@@ -157,7 +159,9 @@ def budget_figures(requests: int) -> dict[str, Any]:
             server = door._server({})
             grant = {"login": "octocat", "user_id": 1, "github_token": "bench-user-token", "client_id": "c"}
             server.store.put("grant#bench", grant, 0)
-            token = json.loads(server._issue("bench", "c", "search")["body"])["access_token"]
+            token = json.loads(server._issue("bench", {"client_id": "c", "client_name": "bench"}, "search")["body"])[
+                "access_token"
+            ]
             event = signed_in(mcp_event, token)
             app.handler(event(-1), None)  # checked once: from here on the token is remembered
             without = warm_overhead(requests, event, keep_auth=True)

@@ -15,6 +15,7 @@ The top layer: it may import every part; no part imports it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -32,6 +33,7 @@ from search.query import (
     parse_repository,
 )
 from search.service import DEFAULT_TTL_SECONDS, Failure, Outcome, Result, SearchService
+from search.syntax import qualifiers
 
 log = logging.getLogger("github_search")
 
@@ -46,6 +48,7 @@ MCP_PATH = "/mcp"
 # The function's cache outcome. Not X-Cache: CloudFront sets that one on every answer.
 CACHE_HEADER = "X-Search-Cache"
 REST_ROUTES = (SEARCH_PATH, CODE_PATH, ISSUES_PATH, REPOSITORY_PATH, CONTENTS_PATH)
+SCOPES = ("repo", "org", "user")  # a search's qualifiers that say whose code it reads
 
 # typing stays out of the cold start; mypy still sees the types.
 TYPE_CHECKING = False
@@ -60,32 +63,69 @@ if TYPE_CHECKING:
 
 def handler(event: object, context: object = None) -> Response:
     started = time.perf_counter()
-    query: Any = None
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     outcome = Outcome(time_left=(lambda: remaining_ms() / 1000) if callable(remaining_ms) else None)
-    fields: dict[str, Any] = {"route": None, "login": None}
+    fields: dict[str, Any] = {"request_id": _request_id(event, context), "route": None}
     try:
-        answer, query = respond(event, outcome, fields)
+        answer, _ = respond(event, outcome, fields)
     except Exception:  # the contract: never raise out of the handler
         log.exception("unexpected error")
         answer = error(500, "internal_error", "unexpected error; see the function's logs")
     answer = carried(sealed(answer))
-    fields |= {
-        "query": query.q[:LOGGED_QUERY_CHARS] if hasattr(query, "q") else None,
-        "sort": getattr(query, "sort", None) or None,
+    record = audit(fields, outcome, answer, round((time.perf_counter() - started) * 1000, 1))
+    log.info("audit", extra=record)
+    return answer
+
+
+def audit(fields: dict[str, Any], outcome: Outcome, answer: Response, ms: float) -> dict[str, Any]:
+    """One call's audit record: who (the person, the client), what (the front, the route or tool,
+    the repository a read named, a search's scope qualifiers), within what (the fence, whether
+    private repositories were in reach), and how it went. Never a token; the query's text only
+    when the owner asks for it (AUDIT_QUERIES: a query can carry a secret someone pasted)."""
+    q = outcome.query
+    scope = [
+        f"{key}:{value}" for negated, key, value in qualifiers(q or "", quoted=False) if key in SCOPES and not negated
+    ]
+    record = {
+        **fields,
+        "front": "mcp" if fields["route"] == MCP_PATH else "rest" if fields["route"] in REST_ROUTES else "sign-in",
+        "repository": outcome.repository,
+        "scope": scope or None,
+        "fence": os.environ.get("SEARCH_SCOPE", "").strip() or None,
         "status": answer["statusCode"],
+        "error": outcome.error or _error_code(answer),
         "cache": outcome.cache,
         "upstream_status": outcome.upstream_status,
         "upstream_calls": outcome.upstream_calls,
         "upstream_ms": outcome.upstream_ms,
         "rate_limit_remaining": outcome.rate_limit_remaining,
         "token_refused": outcome.token_refused,
-        "login": fields["login"],  # with sign-in: who searched (never their tokens)
-        "repository": outcome.repository,  # and which repository they read
-        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "budget_used": outcome.budget_used,
+        "ms": ms,
     }
-    log.info("request %s", " ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)
-    return answer
+    if q is not None and os.environ.get("AUDIT_QUERIES", "").strip().lower() == "true":
+        record["query"] = q[:LOGGED_QUERY_CHARS]
+    return record
+
+
+def _error_code(answer: Response) -> str | None:
+    """The `code` of an error the REST front or the door answered (their one JSON shape)."""
+    if answer["statusCode"] < 400:
+        return None
+    try:
+        found = json.loads(answer.get("body") or "null")
+        code = found["error"]["code"] if isinstance(found, dict) and isinstance(found.get("error"), dict) else None
+    except ValueError:
+        return None
+    return str(code)[:40] if isinstance(code, str) else None  # MCP's JSON-RPC errors have a number
+
+
+def _request_id(event: object, context: object) -> str | None:
+    """API Gateway's id for the request (what its access log and CloudFront's carry), else Lambda's."""
+    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
+    found = request_context.get("requestId") if isinstance(request_context, Mapping) else None
+    found = found or getattr(context, "aws_request_id", None)
+    return str(found)[:64] if found else None
 
 
 def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> Answer:
@@ -97,7 +137,15 @@ def respond(event: object, outcome: Outcome, fields: dict[str, Any]) -> Answer:
     def front(person: Principal | None) -> Answer:
         if person is not None:  # the search runs as this person, with their own GitHub token
             outcome.github_token = person.github_token
-            fields["login"] = person.login
+            fields.update(
+                {  # who, for the audit record: never their tokens
+                    "login": person.login,
+                    "person_id": person.user_id or None,
+                    "client_id": person.client_id or None,
+                    "client_name": person.client_name or None,
+                    "private": person.sealed is not None,  # their private repositories in reach
+                }
+            )
             if person.sealed is not None:  # private repositories: their answers are theirs alone
                 outcome.person = f"id:{person.user_id}" if person.user_id else f"login:{person.login}"
             from signin import door  # imported already: a person means sign-in is on

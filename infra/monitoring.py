@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.audit import QUESTIONS
 from infra.firewall import RATE_RULES
 
 EDGE_REGION = "us-east-1"  # where CloudFront publishes its metrics (dimension Region=Global)
@@ -37,6 +38,8 @@ TOKEN_REFUSED = LogMetric("TokenRefused", "{ $.token_refused IS TRUE }")
 REQUESTS = LogMetric("Requests", "{ $.status >= 100 }")
 RATE_LIMITED = LogMetric("RateLimited", "{ $.status = 429 }")
 LOG_METRICS = (TOKEN_REFUSED, REQUESTS, RATE_LIMITED)
+# With sign-in: calls refused because the person had spent their daily budget (dailyCallsPerPerson).
+OVER_BUDGET = LogMetric("OverBudget", '{ $.error = "over_budget" }')
 
 REFUSED_HELP = (
     "GitHub refused the stack's token (401/403): every search now fails with 502. The fine-grained token "
@@ -54,6 +57,12 @@ FUNCTION_ERRORS_HELP = (
     "The function failed or was throttled: it answers every request itself, so an error here is a crash, a "
     "timeout or exhausted concurrency, and users get API Gateway's 5xx. Read the function's log group "
     "around the alarm's time; for throttles, check the account's Lambda concurrency."
+)
+OVER_BUDGET_HELP = (
+    "Someone signed in made more calls today than dailyCallsPerPerson allows, and was refused (429 over_budget) "
+    "until 00:00 UTC. A runaway agent, or a budget too small for real work: the saved query "
+    "calls-and-refusals-per-person-per-day (and the dashboard) names the person and the client. Raise it with "
+    "pulumi config set dailyCallsPerPerson <calls> && pulumi up."
 )
 EDGE_5XX_HELP = (
     f"More than {EDGE_5XX_PERCENT}% of CloudFront's answers were 5xx: GitHub failing or refusing the token "
@@ -94,8 +103,10 @@ class Monitoring(pulumi.ComponentResource):
         stage_name: pulumi.Input[str],
         web_acl_metric: str | None = None,
         rate_rules: tuple[str, ...] = RATE_RULES,
+        audited: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`audited`: with sign-in, the budget refusals' alarm and the audit's questions on the dashboard."""
         super().__init__("github-search:ops:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = f"GitHubSearch/{pulumi.get_stack()}"
@@ -106,7 +117,7 @@ class Monitoring(pulumi.ComponentResource):
             topic if region == EDGE_REGION else self._topic(f"{name}-edge-alarms", alarm_email, EDGE_REGION, account)
         )
 
-        for metric in LOG_METRICS:
+        for metric in LOG_METRICS + ((OVER_BUDGET,) if audited else ()):
             aws.cloudwatch.LogMetricFilter(
                 f"{name}-{metric.name.lower()}",
                 log_group_name=log_group_name,
@@ -115,21 +126,25 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
         actions = [topic.arn]
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-token-refused",
-            alarm_description=REFUSED_HELP,
-            namespace=namespace,
-            metric_name=TOKEN_REFUSED.name,
-            statistic="Sum",
-            period=PERIOD_SECONDS,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            alarm_actions=actions,
-            ok_actions=actions,
-            treat_missing_data=QUIET,
-            opts=child,
-        )
+        # Any one of these in 5 minutes is worth a look: a refused token, a person over their budget.
+        for alarm, help_text, metric in (("token-refused", REFUSED_HELP, TOKEN_REFUSED),) + (
+            (("over-budget", OVER_BUDGET_HELP, OVER_BUDGET),) if audited else ()
+        ):
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{alarm}",
+                alarm_description=help_text,
+                namespace=namespace,
+                metric_name=metric.name,
+                statistic="Sum",
+                period=PERIOD_SECONDS,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                alarm_actions=actions,
+                ok_actions=actions,
+                treat_missing_data=QUIET,
+                opts=child,
+            )
         self._expression_alarm(
             f"{name}-rate-limited",
             RATE_LIMITED_HELP,
@@ -174,7 +189,7 @@ class Monitoring(pulumi.ComponentResource):
                 function_name, log_group_name, distribution_id, api_name, stage_name
             ).apply(
                 lambda a: dashboard_body(
-                    namespace, region, Watched(a[0], a[1], a[2], a[3], a[4], web_acl_metric, rate_rules)
+                    namespace, region, Watched(a[0], a[1], a[2], a[3], a[4], web_acl_metric, rate_rules, audited)
                 )
             ),
             opts=child,
@@ -314,6 +329,7 @@ class Watched:
     stage_name: str
     web_acl_metric: str | None = None  # with wafEnabled
     rate_rules: tuple[str, ...] = RATE_RULES  # the web ACL's rate rules (sign-in has its own)
+    audited: bool = False  # with sign-in: the audit's questions too
 
 
 def dashboard_body(namespace: str, region: str, watched: Watched) -> str:
@@ -334,14 +350,14 @@ def dashboard_body(namespace: str, region: str, watched: Watched) -> str:
             },
         }
 
-    def logs(title: str, query: str) -> dict[str, object]:
+    def logs(title: str, query: str, view: str = "timeSeries") -> dict[str, object]:
         # Logs Insights: costs only when the dashboard is viewed (per GB scanned).
         source = f"SOURCE '{log_group}' | "
         return {
             "type": "log",
             "width": 12,
             "height": 6,
-            "properties": {"title": title, "region": region, "view": "timeSeries", "query": source + query},
+            "properties": {"title": title, "region": region, "view": view, "query": source + query},
         }
 
     widgets = [
@@ -388,6 +404,8 @@ def dashboard_body(namespace: str, region: str, watched: Watched) -> str:
             EDGE_REGION,
         ),
     ]
+    if watched.audited:  # the owner's questions, as saved (infra/audit.py), one click from here
+        widgets += [logs(q.name.replace("-", " ").capitalize(), q.query, "table") for q in QUESTIONS]
     return json.dumps({"widgets": widgets})
 
 

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.api_definition import Route, definition, slug
+from infra.audit import AuditTrail, LogKey
 from infra.function_code import LAMBDA_HANDLER, build_archive
 from infra.sign_in import SignIn, table_policy
 from infra.token_key import TokenKey, use_policy
@@ -97,6 +98,7 @@ class SearchApi(pulumi.ComponentResource):
         sign_in: SignIn | None = None,
         search_scope: tuple[str, ...] = (),
         private_repositories: bool = False,
+        audit: AuditTrail | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("github-search:api:SearchApi", name, None, opts)
@@ -113,8 +115,10 @@ class SearchApi(pulumi.ComponentResource):
             environment["GITHUB_TOKEN"] = pulumi.Output.secret(github_token)
         if sign_in is not None:
             environment |= sign_in.environment()
+        if audit is not None and audit.queries:
+            environment["AUDIT_QUERIES"] = "true"
         self.private_repositories = private_repositories
-        self.function = self._function(name, environment, log_retention_days, tracing, sign_in)
+        self.function = self._function(name, environment, audit or AuditTrail(log_retention_days), tracing, sign_in)
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-rest-api",
             description="GitHub repository search (reached through CloudFront with an API key)",
@@ -135,12 +139,12 @@ class SearchApi(pulumi.ComponentResource):
         self.register_outputs({"functionName": self.function.name, "restApiId": self.rest_api.id})
 
     def _function(
-        self, name: str, environment: dict[str, Any], retention: int, tracing: bool, sign_in: SignIn | None
+        self, name: str, environment: dict[str, Any], audit: AuditTrail, tracing: bool, sign_in: SignIn | None
     ) -> aws.lambda_.Function:
-        """The function, its own log group and a role that may write there (and to X-Ray when tracing,
-        and to the sign-in table with sign-in)."""
+        """The function, its own log group (the audit trail) and a role that may write there (and to
+        X-Ray when tracing, and to the sign-in table with sign-in)."""
         child = pulumi.ResourceOptions(parent=self)
-        log_group = aws.cloudwatch.LogGroup(f"{name}-function-logs", retention_in_days=retention, opts=child)
+        log_group = self._log_group(name, audit)
         self.log_group_name = log_group.name
         role = aws.iam.Role(f"{name}-function-role", assume_role_policy=assume_role_policy(), opts=child)
         role_policy = aws.iam.RolePolicy(
@@ -190,6 +194,25 @@ class SearchApi(pulumi.ComponentResource):
             # Sent either way: the provider keeps the last mode when none is sent (Optional+Computed).
             tracing_config={"mode": "Active" if tracing else "PassThrough"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=function_policies),
+        )
+
+    def _log_group(self, name: str, audit: AuditTrail) -> aws.cloudwatch.LogGroup:
+        """Encrypted with a key of its own when it holds private repositories' names: the key's policy
+        names the log group, so its name is set here (within the deploy role's `<name>-function-logs-*`)."""
+        child = pulumi.ResourceOptions(parent=self)
+        if audit.encrypt_in is None:
+            self.log_key: LogKey | None = None
+            return aws.cloudwatch.LogGroup(f"{name}-function-logs", retention_in_days=audit.retention_days, opts=child)
+        group = f"{name}-function-logs-{pulumi.get_stack()}"
+        self.log_key = LogKey(
+            f"{name}-audit", log_group=group, region=audit.encrypt_in, keep=audit.keep_key, opts=child
+        )
+        return aws.cloudwatch.LogGroup(
+            f"{name}-function-logs",
+            name=group,
+            retention_in_days=audit.retention_days,
+            kms_key_id=self.log_key.key.arn,
+            opts=child,
         )
 
     def _deployment(self, name: str) -> aws.apigateway.Deployment:

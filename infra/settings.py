@@ -72,6 +72,8 @@ DEFAULTS: dict[str, str] = {
     "searchScope": "",
     "privateRepositories": "false",
     "dailyCallsPerPerson": "",
+    "auditRetentionDays": "365",
+    "auditQueries": "false",
 }
 AUTH_MODES = ("none", "github")
 # GitHub's rule for user and organization names: letters, digits and single hyphens, 39 at most.
@@ -130,6 +132,9 @@ class Settings:
     private_repositories: bool = False
     # Calls one signed-in person may make in a UTC day; None: no limit.
     daily_calls_per_person: int | None = None
+    # With sign-in the function's log group is the audit trail: kept this long; queries' text only if asked.
+    audit_retention_days: int = 365
+    audit_queries: bool = False
 
     @property
     def sign_in(self) -> bool:
@@ -386,12 +391,7 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
         ),
         throttle_rate_limit=_throttle_limit(raw, "throttleRateLimit"),
         throttle_burst_limit=_throttle_limit(raw, "throttleBurstLimit"),
-        log_retention_days=_positive_int(
-            raw,
-            "logRetentionDays",
-            lambda n: n in LOG_RETENTION_DAYS,
-            "a retention CloudWatch Logs accepts (" + ", ".join(map(str, LOG_RETENTION_DAYS)) + ")",
-        ),
+        log_retention_days=_retention(raw, "logRetentionDays"),
         contact_email=_email(raw, "contactEmail"),
         price_class=price_class,
         mcp_allowed_origins=_origins(raw["mcpAllowedOrigins"]),
@@ -409,7 +409,14 @@ def load(config: Mapping[str, str | None], secret_keys: frozenset[str] = frozens
         search_scope=_search_scope(raw),
         private_repositories=_private_repositories(raw, auth, client_id),
         daily_calls_per_person=_daily_calls(raw, auth),
+        audit_retention_days=_retention(raw, "auditRetentionDays"),
+        audit_queries=_flag(raw, "auditQueries"),
     )
+
+
+def _retention(raw: Mapping[str, str], key: str) -> int:
+    rule = "a retention CloudWatch Logs accepts (" + ", ".join(map(str, LOG_RETENTION_DAYS)) + ")"
+    return _positive_int(raw, key, lambda n: n in LOG_RETENTION_DAYS, rule)
 
 
 MAX_DAILY_CALLS = 1_000_000_000  # the function's own bound (handler/signin/budget.py)

@@ -43,18 +43,23 @@ CONTEXT_KEY = "grant"  # the encryption context the function seals each grant's 
 STACK_TAG = "github-search-stack"  # the stack whose deploy role manages the key (its value)
 
 
+def account_administers(account: str) -> dict[str, object]:
+    """A stack key's first statement: the account administers it (nobody is locked out) and no more."""
+    return {
+        "Sid": "AccountAdministersButDoesNotUse",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": list(ADMIN_ACTIONS),
+        "Resource": "*",
+    }
+
+
 def key_policy(account: str, role_arn: str) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministersButDoesNotUse",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                    "Action": list(ADMIN_ACTIONS),
-                    "Resource": "*",
-                },
+                account_administers(account),
                 {
                     "Sid": "SearchFunctionSealsAndOpensGrantTokens",
                     "Effect": "Allow",

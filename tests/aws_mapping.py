@@ -281,9 +281,25 @@ MAPPING: dict[str, Resource] = {
     "aws:cloudwatch/logGroup:LogGroup": Resource(
         "logs",
         "CreateLogGroup",
-        fields={"name": "logGroupName", "retentionInDays": "logs:PutRetentionPolicy:retentionInDays"},
+        fields={
+            "name": "logGroupName",
+            "retentionInDays": "logs:PutRetentionPolicy:retentionInDays",
+            "kmsKeyId": "kmsKeyId",
+        },
         not_sent={"region": REGION},
         auto_named="name",
+    ),
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy": Resource(
+        "logs",
+        "PutDataProtectionPolicy",
+        fields={"logGroupName": "logGroupIdentifier", "policyDocument": "policyDocument"},
+        not_sent={"region": REGION},
+    ),
+    "aws:cloudwatch/queryDefinition:QueryDefinition": Resource(
+        "logs",
+        "PutQueryDefinition",
+        fields={"name": "name", "queryString": "queryString", "logGroupNames[]": "logGroupNames[]"},
+        not_sent={"region": REGION},
     ),
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": Resource(
         "logs",

@@ -91,7 +91,7 @@ def signed_in_env(function_env: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> 
     server = door._server({})
     function_env.oauth.tokens["gho_octocat_user_token"] = "octocat"
     server.store.put("grant#g1", {"login": "octocat", "github_token": "gho_octocat_user_token", "client_id": "c"}, 0)
-    yield json.loads(server._issue("g1", "c", "search")["body"])["access_token"]
+    yield json.loads(server._issue("g1", {"client_id": "c"}, "search")["body"])["access_token"]
     door.reset()
 
 

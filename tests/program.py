@@ -36,6 +36,7 @@ PRIVATE = (
 LARGEST = (
     ("cacheTtlSeconds", str(MAX_CACHE_TTL_SECONDS)),
     ("logRetentionDays", str(max(LOG_RETENTION_DAYS))),
+    ("auditRetentionDays", str(max(LOG_RETENTION_DAYS))),
     ("throttleRateLimit", str(THROTTLE_LIMIT_MAX)),
     ("throttleBurstLimit", str(THROTTLE_LIMIT_MAX)),
     ("wafRateLimit", str(WAF_RATE_LIMIT_RANGE[1])),

@@ -285,8 +285,9 @@ def test_other_methods_are_405(function_env: FakeGitHub):
     assert_error(app.handler(event({"q": "x"}, method="POST")), 405, "method_not_allowed")
 
 
-def test_one_log_record_per_request_and_never_the_token(function_env: FakeGitHub, caplog):
+def test_one_log_record_per_request_and_never_the_token(function_env: FakeGitHub, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("AUDIT_QUERIES", "true")  # the query's text only when the owner asks for it
     function_env.queue(Answer(401, {"message": "Bad credentials"}))
     app.handler(event({"q": "pulumi"}))
     app.handler(event({"q": "pulumi"}))
@@ -299,6 +300,10 @@ def test_one_log_record_per_request_and_never_the_token(function_env: FakeGitHub
     assert records[1].rate_limit_remaining == "29"
     assert records[1].upstream_ms >= 0
     assert records[1].query == "pulumi"
+    monkeypatch.delenv("AUDIT_QUERIES")
+    app.handler(event({"q": "ghp_pasted_by_mistake repo:octo/x"}))
+    assert not hasattr(caplog.records[-1], "query") and caplog.records[-1].scope == ["repo:octo/x"]
+    assert "ghp_pasted_by_mistake" not in caplog.text + repr(vars(caplog.records[-1]))
     everything = caplog.text + " ".join(repr(vars(r)) for r in caplog.records)
     assert TOKEN not in everything
     assert "Bearer" not in everything

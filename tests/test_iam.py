@@ -34,7 +34,23 @@ REQUIRED: dict[str, list[str]] = {
     "aws:s3/bucketObjectv2:BucketObjectv2": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
     "aws:iam/role:Role": ["iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy"],
     "aws:iam/rolePolicy:RolePolicy": ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
-    "aws:cloudwatch/logGroup:LogGroup": ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy"],
+    "aws:cloudwatch/logGroup:LogGroup": [
+        "logs:CreateLogGroup",
+        "logs:DeleteLogGroup",
+        "logs:PutRetentionPolicy",
+        "logs:AssociateKmsKey",  # kms_key_id: the audit trail's own key, with private repositories
+        "logs:DisassociateKmsKey",
+    ],
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy": [
+        "logs:PutDataProtectionPolicy",
+        "logs:GetDataProtectionPolicy",
+        "logs:DeleteDataProtectionPolicy",
+    ],
+    "aws:cloudwatch/queryDefinition:QueryDefinition": [
+        "logs:PutQueryDefinition",
+        "logs:DescribeQueryDefinitions",
+        "logs:DeleteQueryDefinition",
+    ],
     "aws:lambda/function:Function": [
         "lambda:CreateFunction",
         "lambda:GetFunction",
@@ -486,8 +502,9 @@ def test_the_deploy_role_rewrites_and_deletes_only_its_own_stacks_key():
         assert allowed(prod, action, {}), action
     granted = {a for s in prod for a in s["Action"]}
     assert {"kms:Decrypt", "kms:Encrypt", "kms:CreateGrant", "kms:DisableKey"}.isdisjoint(granted)
-    key = Graph(recording("private")).inputs("aws:kms/key:Key")
-    assert key["tags"] == {"github-search-stack": "prod"}
+    private = Graph(recording("private"))
+    for name in ("search-token-key", "search-audit-key"):  # the tokens' key and the audit trail's
+        assert private.inputs("aws:kms/key:Key", name)["tags"] == {"github-search-stack": "prod"}
 
 
 def test_the_deploy_role_manages_only_the_stacks_own_cloudfront_function():

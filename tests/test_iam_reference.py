@@ -165,7 +165,8 @@ def problems(document: dict[str, Any]) -> list[str]:
 
 
 def policies_in(value: Any) -> Iterator[dict[str, Any]]:
-    """Policy documents among a resource's inputs (JSON strings with a Statement)."""
+    """IAM policy documents among a resource's inputs (JSON strings with a Statement of actions; a
+    CloudWatch Logs data protection policy has Statements too, of data identifiers)."""
     if isinstance(value, dict):
         for item in value.values():
             yield from policies_in(item)
@@ -174,7 +175,8 @@ def policies_in(value: Any) -> Iterator[dict[str, Any]]:
             yield from policies_in(item)
     elif isinstance(value, str) and '"Statement"' in value:
         document = json.loads(value)
-        if isinstance(document, dict) and "Statement" in document:
+        statements = document.get("Statement") if isinstance(document, dict) else None
+        if isinstance(statements, list) and all("Action" in s or "NotAction" in s for s in statements):
             yield document
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,17 @@ def show(chromium: Browser, server: LocalServer, tool: str, q: str, width: int =
     page.goto(f"{server.base}/app-preview?{urlencode({'tool': tool, 'q': q, **extra})}")
     page.wait_for_function("window.preview && window.preview.ready === true", timeout=15_000)
     shown = Shown(page, requests)
-    shown.view.wait_for_function("!document.getElementById('view').textContent.includes('Waiting')")
+    until(shown.view, "!document.getElementById('view').textContent.includes('Waiting')")
     return shown
+
+
+def until(frame: Frame, expression: str, timeout: float = 15) -> None:
+    """Wait for `expression` to hold in the view. Not Playwright's wait_for_function: its polling
+    compiles the expression inside the page, which the view's CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout
+    while not frame.evaluate(expression):
+        assert time.monotonic() < deadline, f"the view never showed: {expression}"
+        time.sleep(0.05)
 
 
 def screenshot(shown: Shown, name: str, tmp_path: Path) -> None:
@@ -209,7 +219,7 @@ def test_issues_show_state_labels_comments_author_and_repository(
     for expected in ("octo/tracker#6", "pull request", "by user6", "12 comments", "bug", "area/tracker"):
         assert expected in sixth
     shown.page.check("#theme")  # the host's theme changes: host-context-changed, the view follows
-    shown.view.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+    until(shown.view, "document.documentElement.dataset.theme === 'dark'")
     assert background(shown.view) == "rgb(13, 17, 23)"
     screenshot(shown, "dark", tmp_path)
     shown.page.close()
@@ -319,13 +329,13 @@ def test_strangers_text_stays_text_and_only_github_links_are_links(
         updated_at: null, pushed_at: null, readme: "<script>alert(4)</script>", readme_truncated: false},
         content: []});"""
     )
-    view.wait_for_function("document.body.innerText.includes('<b>bold</b>')")
+    until(view, "document.body.innerText.includes('<b>bold</b>')")
     assert links(view) == [] and "x/y" in shown.text() and "<script>alert(4)</script>" in shown.text()
     shown.host(
         """await bridge.sendToolResult({structuredContent: {results: [
         {id: "a/b", title: "a/b", url: "data:text/html,<script>alert(5)</script>"}]}, content: []});"""
     )
-    view.wait_for_function("document.body.innerText.includes('a/b')")
+    until(view, "document.body.innerText.includes('a/b')")
     assert links(view) == [] and view.evaluate("document.querySelectorAll('img, b').length") == 0
     shown.page.close()
 
@@ -345,7 +355,7 @@ def test_the_view_follows_the_hosts_theme_and_variables_and_reports_its_size(chr
         styles: {variables: {"--color-text-info": "rgb(1, 2, 3)",
                              "--color-background-primary": "rgb(250, 249, 245)"}}});"""
     )
-    shown.view.wait_for_function("getComputedStyle(document.querySelector('a')).color === 'rgb(1, 2, 3)'")
+    until(shown.view, "getComputedStyle(document.querySelector('a')).color === 'rgb(1, 2, 3)'")
     assert background(shown.view) == "rgb(250, 249, 245)"
     # The host sizes the frame to what the view reports: the whole list, no scroll inside the frame.
     content = shown.view.evaluate("document.body.getBoundingClientRect().height")

@@ -225,7 +225,7 @@ def lambda_json_line(record: logging.LogRecord) -> dict[str, Any]:
     return json.loads(json.dumps({k: v for k, v in line.items() if v is not None}, default=str))
 
 
-_CONDITION = re.compile(r"^\{ \$\.(\w+) (IS TRUE|=|>=) ?(\d*) \}$")
+_CONDITION = re.compile(r'^\{ \$\.(\w+) (IS TRUE|=|>=) ?(\d*|"[a-z_]+") \}$')
 
 
 def matches(pattern: str, line: dict[str, Any]) -> bool:
@@ -236,6 +236,8 @@ def matches(pattern: str, line: dict[str, Any]) -> bool:
     value = line.get(field)
     if operator == "IS TRUE":
         return value is True
+    if number.startswith('"'):  # a string: equal, exactly
+        return value == number.strip('"')
     if not isinstance(value, int | float) or isinstance(value, bool):
         return False
     return value == int(number) if operator == "=" else value >= int(number)

@@ -421,7 +421,7 @@ def test_a_token_about_to_expire_is_renewed_before_it_is_used(world: FakeGitHub,
 
 def test_the_stack_seals_with_its_own_key_that_only_the_function_uses():
     graph = Graph(recording("private"))
-    key = graph.inputs("aws:kms/key:Key")
+    key = graph.inputs("aws:kms/key:Key", "search-token-key")
     assert key["enableKeyRotation"] is True and key["deletionWindowInDays"] == 30
     policy = json.loads(key["policy"])
     account, function = policy["Statement"]
@@ -442,11 +442,12 @@ def test_with_deletion_protection_the_key_is_kept_with_the_table():
     """The table refuses to be deleted; the key must not be scheduled for deletion beside it, or the
     kept table's tokens could never be opened 30 days later. Pulumi's protect stops the destroy."""
     protected = Graph(recording("private"))  # prod: deletionProtection true
-    assert protected.one("aws:kms/key:Key")["protect"] is True
+    token, audit = (protected.one("aws:kms/key:Key", f"search-{n}-key") for n in ("token", "audit"))
+    assert token["protect"] is True and audit["protect"] is True  # and the audit trail's: kept with it
     assert protected.inputs("aws:dynamodb/table:Table")["deletionProtectionEnabled"] is True
-    assert protected.one("aws:kms/key:Key")["createTimeout"] == "10m"  # IAM may lag the new role
+    assert token["createTimeout"] == "10m"  # IAM may lag the new role
     unprotected = Graph(synth("dev", PRIVATE_CONFIG, (("githubOAuthClientSecret", "s"),))["raw"])
-    assert "protect" not in unprotected.one("aws:kms/key:Key")
+    assert not any("protect" in key for key in unprotected.all("aws:kms/key:Key"))
 
 
 def test_private_repositories_need_sign_in_with_a_github_app():
@@ -773,7 +774,14 @@ def test_the_log_names_who_read_which_repository_and_no_token(
     door.reset()
     assert outside["statusCode"] == 403 and json.loads(outside["body"])["error"]["code"] == "outside_scope"
     assert answer["statusCode"] == 200 and answer["headers"]["Cache-Control"] == "private, no-store"
-    record = next(r for r in caplog.records if r.getMessage().startswith("request "))
-    assert record.login == "alice" and record.repository == "acme/alpha"  # type: ignore[attr-defined]
-    logged = record.getMessage() + json.dumps(record.__dict__, default=str)
+    record, refusal = (vars(r) for r in caplog.records if r.getMessage() == "audit")
+    assert (record["login"], record["repository"], record["private"], record["fence"]) == (
+        "alice",
+        "acme/alpha",
+        True,
+        "org:acme",
+    )
+    assert record["person_id"] and record["client_id"] and record["front"] == "rest"
+    assert (refusal["status"], refusal["error"], refusal["repository"]) == (403, "outside_scope", None)
+    logged = json.dumps([record, refusal], default=str)
     assert pair.token not in logged and str(pair.refresh) not in logged and access not in logged

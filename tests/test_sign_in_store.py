@@ -126,7 +126,7 @@ def test_tokens_are_stored_as_hashes_only(dynamodb: str):
     store = dynamo(dynamodb)
     server = AuthorizationServer(Settings("https://search.example", "app", "secret", web=WEB), store, UNUSED)
     store.put("grant#g1", {"login": "octocat", "github_token": "gho_user", "client_id": "c"}, 0)
-    issued = json.loads(server._issue("g1", "c", "search")["body"])
+    issued = json.loads(server._issue("g1", {"client_id": "c"}, "search")["body"])
     dump = str(client("dynamodb", dynamodb).scan(TableName="sign-in")["Items"])
     for kind in ("access", "refresh"):
         value = issued[f"{kind}_token"]
@@ -140,7 +140,7 @@ def _issued(clock: Clock) -> tuple[MemoryStore, Gate, str]:
     store = MemoryStore(clock)
     server = AuthorizationServer(Settings("https://s.example", "app", "secret", web=WEB), store, UNUSED, clock=clock)
     store.put("grant#g", {"login": "octocat", "github_token": "gho_x", "client_id": "c"}, 0)
-    access = json.loads(server._issue("g", "c", "search")["body"])["access_token"]
+    access = json.loads(server._issue("g", {"client_id": "c"}, "search")["body"])["access_token"]
     return store, Gate(store, "https://s.example/mcp", clock), access
 
 

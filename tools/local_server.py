@@ -11,8 +11,12 @@ ALLOWED_ORIGINS (CORS for /api, comma-separated; default the ChatGPT origins),
 MCP_ALLOWED_ORIGINS (Origins /mcp accepts; default any port on 127.0.0.1, localhost, [::1]),
 CONTACT_EMAIL. Sign-in (--auth): GITHUB_OAUTH_CLIENT_ID, GITHUB_OAUTH_CLIENT_SECRET (an OAuth App
 whose callback is http://127.0.0.1:<port>/oauth/callback; the fake GitHub takes any),
-AUTH_ALLOWED_USERS, AUTH_ALLOWED_ORGS, FAKE_GITHUB_LOGIN (who the fake GitHub signs in: octocat).
-Sign-in state lives in memory and ends with the server.
+AUTH_ALLOWED_USERS, AUTH_ALLOWED_ORGS, FAKE_GITHUB_LOGIN (who the fake GitHub signs in: octocat),
+DAILY_CALLS_PER_PERSON. Sign-in state lives in memory and ends with the server.
+
+Each call's audit record is printed as the function writes it, one JSON object a line (the query
+text only with AUDIT_QUERIES=true), and appended to AUDIT_LOG_FILE when set (`make dev` sets
+build/audit.jsonl, which `make audit` reads).
 
 Requests are answered in parallel threads over the function's one service, which is thread-safe
 (a pool of kept-alive GitHub connections, a locked cache): each answer is what it would be alone.
@@ -413,6 +417,38 @@ def make_server(
     return server
 
 
+# What a LogRecord carries of its own; everything else on an audit record is the function's field.
+_RECORD_ATTRIBUTES = set(vars(logging.LogRecord("n", 0, "p", 0, "m", None, None))) | {"message", "asctime"}
+
+
+class AuditFormat(logging.Formatter):
+    """The function's audit record as one JSON object on one line, the fields Lambda's JSON log
+    format writes (time, then each field; None left out); its other lines as the server's."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.msg != "audit":
+            return super().format(record)
+        fields = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES and v is not None}
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+        return json.dumps({"timestamp": stamp, "message": "audit", **fields}, default=str, ensure_ascii=False)
+
+
+def audit_to(path: str | None) -> None:
+    """Print the function's audit records (and append them to `path`, for `make audit`)."""
+    function_log = logging.getLogger("github_search")
+    function_log.setLevel(logging.INFO)
+    function_log.propagate = False
+    printed = logging.StreamHandler(sys.stdout)
+    printed.setFormatter(AuditFormat("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    function_log.addHandler(printed)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kept = logging.FileHandler(path, encoding="utf-8")
+        kept.setFormatter(AuditFormat())
+        kept.addFilter(lambda record: record.msg == "audit")
+        function_log.addHandler(kept)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -488,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
-    logging.getLogger("github_search").setLevel(logging.WARNING)  # the access line says it all
+    audit_to(os.environ.get("AUDIT_LOG_FILE", "").strip() or None)
     os.environ.setdefault("ALLOWED_ORIGINS", DEFAULT_ORIGINS)
     os.environ.setdefault("MCP_ALLOWED_ORIGINS", DEFAULT_MCP_ORIGINS)
     os.environ.setdefault("UPSTREAM_UNREACHABLE_HINT", UNREACHABLE_HINT)

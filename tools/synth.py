@@ -145,9 +145,9 @@ def _outputs(typ: str, physical: str, inputs: dict[str, Any], where: str) -> dic
             "version": "1" if inputs.get("publish") else "$LATEST",
             "qualifiedArn": f"{lambda_arn}:{'1' if inputs.get('publish') else '$LATEST'}",
         },
-        "aws:cloudwatch/logGroup:LogGroup": lambda: {
-            "name": physical,
-            "arn": f"arn:aws:logs:{where}:{ACCOUNT}:log-group:{physical}",
+        "aws:cloudwatch/logGroup:LogGroup": lambda: {  # a name given is the name AWS keeps
+            "name": inputs.get("name") or physical,
+            "arn": f"arn:aws:logs:{where}:{ACCOUNT}:log-group:{inputs.get('name') or physical}",
         },
         "aws:wafv2/webAcl:WebAcl": lambda: {
             "arn": f"arn:aws:wafv2:{where}:{ACCOUNT}:global/webacl/{physical}/{WEB_ACL_ID}"

@@ -251,6 +251,8 @@ def call(service: SearchService, name: object, arguments: object, outcome: Outco
     try:
         return run(service, arguments, outcome)
     except BadRequest as exc:
+        outcome.error = "invalid_request"
         return _error(f"invalid arguments: {exc}")
     except Failure as exc:
+        outcome.error = exc.code
         return _error(exc.message)  # a rate limit's message names the wait already

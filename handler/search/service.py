@@ -82,8 +82,10 @@ class Outcome:
         "budget_used",
         "cache",
         "dropped",
+        "error",
         "github_token",
         "person",
+        "query",
         "rate_limit_remaining",
         "repository",
         "time_left",
@@ -113,6 +115,8 @@ class Outcome:
         self.admit: Callable[[], int] | None = None
         self.admitted = False
         self.budget_used: int | None = None  # the person's calls today, this one included
+        self.query: str | None = None  # a search's query as asked (the audit takes its scope from it)
+        self.error: str | None = None  # the error code a front answered with (an MCP tool error has none of its own)
 
 
 def _view(value: dict[str, object]) -> View:
@@ -209,6 +213,7 @@ class SearchService:
         """One GitHub search per query (its largest page); every `limit` is cut from that answer.
         `items`: the answer's list, and the field naming each item's repository."""
         key, name = items
+        outcome.query = query.q
         params = query.github_params()
         q = query.q
         if self.fence is not None:

@@ -33,7 +33,7 @@ class Principal:
     With private repositories also their account's id (what keeps their answers theirs), when the
     token expires, and the ciphertext it was opened from (to tell a renewed token from a refused one)."""
 
-    __slots__ = ("expires", "github_token", "grant", "key", "login", "sealed", "user_id")
+    __slots__ = ("client_id", "client_name", "expires", "github_token", "grant", "key", "login", "sealed", "user_id")
 
     def __init__(
         self,
@@ -48,6 +48,7 @@ class Principal:
     ) -> None:
         self.login, self.github_token, self.grant = login, github_token, grant
         self.key, self.user_id, self.expires, self.sealed = key, user_id, expires, sealed
+        self.client_id, self.client_name = "", ""  # the client the access token was issued to
 
     def __repr__(self) -> str:  # never the token, even in a traceback
         return f"Principal({self.login!r})"
@@ -109,6 +110,7 @@ class Gate:
         if grant is None:
             raise Refusal(401, "invalid_token", "the sign-in was revoked; sign in again")
         principal = self._person(key, item["grant"], grant)
+        principal.client_id, principal.client_name = item["client_id"], item.get("client_name", "")
         self._remember(principal, min(now + CHECKED_SECONDS, item["expires"]))
         return principal
 
@@ -136,6 +138,7 @@ class Gate:
             expires=tokens.expires,
             sealed=grant.get("sealed"),
         )
+        fresh.client_id, fresh.client_name = person.client_id, person.client_name
         with self._lock:
             remembered = self._checked.get(person.key)
         if remembered is not None:

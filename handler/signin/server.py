@@ -584,7 +584,7 @@ class AuthorizationServer:
         if not first:
             self.end_grant(item["grant"])
             return oauth_error(400, "invalid_grant", "the code was already used; the sign-in is revoked")
-        issued = self._issue(item["grant"], client["client_id"], item["scope"])
+        issued = self._issue(item["grant"], client, item["scope"])
         if issued["statusCode"] == 200:
             self._keep(client)
         return issued
@@ -619,7 +619,7 @@ class AuthorizationServer:
             # Someone taken off an allow-list keeps access for an hour at most, not a grant's 30 days.
             self.end_grant(grant)
             return oauth_error(400, "invalid_grant", f"{record['login']} may no longer use this service")
-        tokens = self._tokens(grant, record, client["client_id"], item["scope"])
+        tokens = self._tokens(grant, record, client, item["scope"])
         _, first = self.store.claim(key)  # the refresh token is used up last: the one write that decides
         if not first:
             self.end_grant(grant)
@@ -637,23 +637,23 @@ class AuthorizationServer:
             _, tokens = renewal.renew(grant, refused=None)
         return tokens
 
-    def _issue(self, grant: str, client_id: str, scope: str) -> Response:
+    def _issue(self, grant: str, client: Mapping[str, Any], scope: str) -> Response:
         """Tokens under `grant`, for a code just redeemed."""
         record = self.store.get(f"grant#{grant}")
         if record is None:
             return oauth_error(400, "invalid_grant", "the sign-in was revoked; sign in again")
-        return json_answer(200, self._tokens(grant, record, client_id, scope))
+        return json_answer(200, self._tokens(grant, record, client, scope))
 
-    def _tokens(self, grant: str, record: Mapping[str, Any], client_id: str, scope: str) -> dict[str, Any]:
+    def _tokens(self, grant: str, record: Mapping[str, Any], client: Mapping[str, Any], scope: str) -> dict[str, Any]:
         """A new access token and refresh token under `grant` (stored as hashes), the grant renewed."""
         now = int(self.clock())
         grants.extend(self.store, grant, now)  # a conditional write: a renewal made meanwhile stands
         access, refresh = ACCESS_PREFIX + secrets.token_urlsafe(32), REFRESH_PREFIX + secrets.token_urlsafe(32)
-        claims = {"grant": grant, "client_id": client_id, "scope": scope, "resource": self.settings.resource}
+        claims = {"grant": grant, "client_id": client["client_id"], "scope": scope, "resource": self.settings.resource}
+        # Who the call came through, for the audit record: the client as it registered.
+        audited = {"login": record["login"], "client_name": str(client.get("client_name") or "")[:200]}
         self.store.put(
-            token_hash("access", access),
-            {**claims, "login": record["login"], "expires": now + ACCESS_TTL},
-            now + ACCESS_TTL,
+            token_hash("access", access), {**claims, **audited, "expires": now + ACCESS_TTL}, now + ACCESS_TTL
         )
         self.store.put(token_hash("refresh", refresh), claims, now + REFRESH_TTL)
         return {
