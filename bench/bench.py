@@ -139,6 +139,7 @@ def budget_figures(requests: int) -> dict[str, Any]:
     UpdateItem per call, against the same calls without it, in the same run."""
     from tests.moto_aws import REGION, moto_server, sign_in_table
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: no line per request
     env = {
         "AUTH": "github",
         "PUBLIC_URL": "https://bench.example",
