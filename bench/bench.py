@@ -20,7 +20,8 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,35 +95,45 @@ def signed_in(make_event: Callable[[int], dict[str, Any]], token: str) -> Callab
     return event
 
 
+SIGN_IN_ENV = {
+    "AUTH": "github",
+    "PUBLIC_URL": "https://bench.example",
+    "GITHUB_OAUTH_CLIENT_ID": "bench",
+    "GITHUB_OAUTH_CLIENT_SECRET": "bench",
+}
+
+
+@contextmanager
+def signed_in_stack(**extra: str) -> Iterator[tuple[Any, Callable[[int], dict[str, Any]]]]:
+    """The function with sign-in on (and `extra` in its environment): its authorization server,
+    and an /mcp event carrying an access token already checked once, so remembered from then on."""
+    from signin import door
+
+    env = {**SIGN_IN_ENV, **extra}
+    os.environ.update(env)
+    door.reset()
+    try:
+        server = door._server({})
+        grant = {"login": "octocat", "user_id": 1, "github_token": "bench-user-token", "client_id": "c"}
+        server.store.put("grant#bench", grant, 0)
+        issued = server._issue("bench", {"client_id": "c", "client_name": "bench"}, "search")
+        event = signed_in(mcp_event, json.loads(issued["body"])["access_token"])
+        app.handler(event(-1), None)
+        yield server, event
+    finally:
+        for name in [*env, "DAILY_CALLS_PER_PERSON"]:
+            os.environ.pop(name, None)
+        door.reset()
+
+
 def sign_in_figures(requests: int) -> dict[str, Any]:
     """A warm /mcp request with sign-in, its token checked within the minute, against one without
     sign-in, in the same run: what the gate adds, and that it asks the store nothing."""
     plain = warm_overhead(requests, mcp_event)
-    env = {
-        "AUTH": "github",
-        "PUBLIC_URL": "https://bench.example",
-        "GITHUB_OAUTH_CLIENT_ID": "bench",
-        "GITHUB_OAUTH_CLIENT_SECRET": "bench",
-    }
-    os.environ.update(env)
-    from signin import door
-
-    door.reset()
-    try:
-        server = door._server({})
-        server.store.put("grant#bench", {"login": "octocat", "github_token": "bench-user-token", "client_id": "c"}, 0)
-        token = json.loads(server._issue("bench", {"client_id": "c", "client_name": "bench"}, "search")["body"])[
-            "access_token"
-        ]
-        event = signed_in(mcp_event, token)
-        app.handler(event(-1), None)  # checked once: from here on the token is remembered
+    with signed_in_stack() as (server, event):
         calls = server.store.calls
         signed = warm_overhead(requests, event, keep_auth=True)
         store_calls = server.store.calls - calls
-    finally:
-        for name in env:
-            os.environ.pop(name, None)
-        door.reset()
     added = signed["p50_ms"] - plain["p50_ms"]
     return {
         "p50_ms": signed["p50_ms"],
@@ -137,34 +148,16 @@ def budget_figures(requests: int) -> dict[str, Any]:
     """What counting a daily budget adds to a warm signed-in /mcp call: the store is DynamoDB's
     API (moto's server on 127.0.0.1), the token already checked; with the budget, one conditional
     UpdateItem per call, against the same calls without it, in the same run."""
+    from signin import door
+
     from tests.moto_aws import REGION, moto_server, sign_in_table
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: no line per request
-    env = {
-        "AUTH": "github",
-        "PUBLIC_URL": "https://bench.example",
-        "GITHUB_OAUTH_CLIENT_ID": "bench",
-        "GITHUB_OAUTH_CLIENT_SECRET": "bench",
-        "AUTH_TABLE": "bench-budget",
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-    }
-    from signin import door
-
     with moto_server() as endpoint:
         sign_in_table(endpoint, "bench-budget")
-        os.environ.update({**env, "AUTH_TABLE_ENDPOINT": endpoint})
-        door.reset()
-        try:
-            server = door._server({})
-            grant = {"login": "octocat", "user_id": 1, "github_token": "bench-user-token", "client_id": "c"}
-            server.store.put("grant#bench", grant, 0)
-            token = json.loads(server._issue("bench", {"client_id": "c", "client_name": "bench"}, "search")["body"])[
-                "access_token"
-            ]
-            event = signed_in(mcp_event, token)
-            app.handler(event(-1), None)  # checked once: from here on the token is remembered
+        table = {"AUTH_TABLE": "bench-budget", "AUTH_TABLE_ENDPOINT": endpoint, "AWS_REGION": REGION}
+        keys = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+        with signed_in_stack(**table, **keys) as (server, event):
             without = warm_overhead(requests, event, keep_auth=True)
             os.environ["DAILY_CALLS_PER_PERSON"] = str(10**9)
             door._budget = None  # read the budget again, as a cold start would
@@ -172,10 +165,6 @@ def budget_figures(requests: int) -> dict[str, Any]:
             counted = warm_overhead(requests, event, keep_auth=True)
             writes = server.store.calls - calls
             floor = botocore_update_item(requests, endpoint)
-        finally:
-            for name in [*env, "AUTH_TABLE_ENDPOINT", "DAILY_CALLS_PER_PERSON"]:
-                os.environ.pop(name, None)
-            door.reset()
     added = counted["p50_ms"] - without["p50_ms"]
     return {
         "requests": requests,
