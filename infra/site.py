@@ -6,10 +6,13 @@ same list, so a deployed stack and a laptop can never disagree on paths, types o
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from infra.install_links import claude_code_command, cursor_link, vscode_link
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VERSION = "0.1.0"
@@ -67,6 +70,8 @@ MCP_AUTH = {
     False: "Streamable HTTP, no authentication",
     True: "Streamable HTTP; your client signs you in with GitHub on first use (OAuth 2.1)",
 }
+# What ChatGPT's "Create app" form is set to (its Authentication choice).
+CONNECTOR_AUTH = {False: "No authentication", True: "OAuth (it registers itself)"}
 ACTION_AUTH = {
     False: "none",
     True: "OAuth, with a client registered at /register (its id and secret), authorization URL /authorize, "
@@ -122,12 +127,20 @@ def render(
         if sign_in:
             manifest["auth"] = _manifest_auth(base_url)
         return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    mcp_url = f"{base_url}/mcp"
     values = {
         "base_url": base_url,
+        "mcp_url": mcp_url,
         "version": VERSION,
         "mcp_auth": MCP_AUTH[sign_in],
+        "connector_auth": CONNECTOR_AUTH[sign_in],
         "action_auth": ACTION_AUTH[sign_in],
         "scope": scope_sentence(scope),
+        # Attribute values: a link's & is &amp; in HTML.
+        "cursor_link": html.escape(cursor_link(mcp_url)),
+        "vscode_link": html.escape(vscode_link(mcp_url)),
+        "vscode_insiders_link": html.escape(vscode_link(mcp_url, insiders=True)),
+        "claude_code": html.escape(claude_code_command(mcp_url)),
     }
     return substitute(text, values).encode()
 

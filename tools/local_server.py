@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, urlsplit
 from edge.challenge import CARRIER, REMAPPED
 from infra.edge_definition import CHALLENGING
 from infra.function_code import HANDLER_DIR
+from infra.install_links import claude_code_command
 from infra.site import STATIC_DIR, SiteFile, site_files
 from tools import app_preview
 
@@ -487,7 +488,7 @@ def banner(base: str, args: argparse.Namespace) -> str:
     preview = "" if args.auth else f"  MCP App view  {base}/app-preview?tool=search_code&q=WebAcl\n"
     return (
         f"GitHub search plugin, local: {base}  ({upstream})\n"
-        f"  landing page  {base}/\n"
+        f"  landing page  {base}/  (adds it to Cursor or VS Code in one click)\n"
         f"  search        {base}/api/search?q=pulumi&limit=3\n"
         f"  manifest      {base}/.well-known/ai-plugin.json\n"
         f"  OpenAPI       {base}/openapi.yaml\n"
@@ -495,7 +496,7 @@ def banner(base: str, args: argparse.Namespace) -> str:
         f"{preview}"
         f"{signing_in}"
         f"{fenced}"
-        f"  Claude Code   claude mcp add --transport http github-search {base}/mcp\n"
+        f"  Claude Code   {claude_code_command(base + '/mcp')}\n"
         f"  smoke test    {smoke}\n"
         "Ctrl-C stops."
     )
