@@ -113,3 +113,31 @@ def test_every_action_is_pinned_to_a_version_tag_or_a_commit() -> None:
     assert external, "no actions found: has the layout changed?"
     unpinned = [ref for ref in external if not re.search(r"@(v\d+(\.\d+)*|[0-9a-f]{40})$", ref)]
     assert unpinned == []
+
+
+def test_a_release_tag_lists_the_server_in_the_mcp_registry_only_where_the_repository_opts_in():
+    workflow = load("deploy-prod.yml")
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["publish-listing"]
+    assert job["needs"] == "test"
+    assert job["if"] == "github.ref_type == 'tag' && vars.MCP_REGISTRY == 'publish'"
+    # The OIDC token is this job's alone: no other job of the release may sign in to the registry.
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert "id-token" not in workflow["jobs"]["test"].get("permissions", {})
+
+    # The publisher: an exact release, installed by `go install` (checked against Go's checksum database).
+    assert re.fullmatch(
+        r"github\.com/modelcontextprotocol/registry/cmd/publisher@v\d+\.\d+\.\d+", job["env"]["MCP_PUBLISHER"]
+    )
+    runs = [step["run"] for step in steps(job) if "run" in step]
+    assert runs[0] == 'go install "$MCP_PUBLISHER"'
+    assert not re.search(r"curl|wget|@latest", "\n".join(runs))
+    # Named for this repository and checked against the tag, validated, then signed in and published.
+    stamp, check = runs[1].strip().splitlines()
+    assert stamp == 'python3 -m tools.registry stamp --repository "$GITHUB_REPOSITORY"'
+    assert check == 'python3 -m tools.registry check --repository "$GITHUB_REPOSITORY" --tag "$GITHUB_REF_NAME"'
+    assert runs[2:] == [
+        '"$GOBIN/publisher" validate server.json',
+        '"$GOBIN/publisher" login github-oidc',
+        '"$GOBIN/publisher" publish server.json',
+    ]
