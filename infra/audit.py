@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.token_key import STACK_TAG, account_administers
+from infra.token_key import account_administers, stack_key
 
 # GitHub's token formats (github.blog, "Behind GitHub's new authentication token formats", and
 # the fine-grained `github_pat_`), and the stack's own access and refresh tokens
@@ -176,13 +176,11 @@ class LogKey(pulumi.ComponentResource):
     ) -> None:
         super().__init__("github-search:ops:LogKey", name, None, opts)
         account = aws.get_caller_identity_output().account_id
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description="Encrypts the audit log group of GitHub search (who read which private repository)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=account.apply(lambda account_id: log_key_policy(account_id, region, log_group)),
-            tags={STACK_TAG: pulumi.get_stack()},
-            opts=pulumi.ResourceOptions(parent=self, protect=keep),
+        self.key = stack_key(
+            name,
+            "Encrypts the audit log group of GitHub search (who read which private repository)",
+            account.apply(lambda account_id: log_key_policy(account_id, region, log_group)),
+            parent=self,
+            keep=keep,
         )
         self.register_outputs({"keyArn": self.key.arn})

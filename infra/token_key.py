@@ -86,6 +86,33 @@ def use_policy(key_arn: str) -> str:
     )
 
 
+def stack_key(
+    name: str,
+    description: str,
+    policy: pulumi.Input[str],
+    *,
+    parent: pulumi.Resource,
+    keep: bool,
+    create_timeout: str | None = None,
+) -> aws.kms.Key:
+    """A key of this stack: rotated yearly, the longest deletion window (a key scheduled for
+    deletion by mistake can be saved), protected with `keep`, and tagged with the stack, because
+    the deploy role may manage only the keys tagged with its own stack (iam/deploy-role-policy.json)."""
+    return aws.kms.Key(
+        f"{name}-key",
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=policy,
+        tags={STACK_TAG: pulumi.get_stack()},
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            protect=keep,
+            custom_timeouts=pulumi.CustomTimeouts(create=create_timeout) if create_timeout else None,
+        ),
+    )
+
+
 class TokenKey(pulumi.ComponentResource):
     def __init__(
         self,
@@ -99,20 +126,14 @@ class TokenKey(pulumi.ComponentResource):
         its tokens (protected: `pulumi destroy` stops until deletionProtection is turned off)."""
         super().__init__("github-search:auth:TokenKey", name, None, opts)
         account = aws.get_caller_identity_output().account_id
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description="Seals the GitHub tokens of people signed in to GitHub search; only its function uses it",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,  # the longest: a key scheduled for deletion by mistake can be saved
-            policy=pulumi.Output.all(account, role_arn).apply(lambda args: key_policy(*args)),
-            # The deploy role may manage only the key tagged with its own stack (iam/deploy-role-policy.json).
-            tags={STACK_TAG: pulumi.get_stack()},
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                protect=keep,
-                # The key policy names the function's role: KMS refuses a principal IAM has not
-                # propagated yet, which the provider retries for its IAM propagation time (2 min).
-                custom_timeouts=pulumi.CustomTimeouts(create="10m"),
-            ),
+        self.key = stack_key(
+            name,
+            "Seals the GitHub tokens of people signed in to GitHub search; only its function uses it",
+            pulumi.Output.all(account, role_arn).apply(lambda args: key_policy(*args)),
+            parent=self,
+            keep=keep,
+            # The key policy names the function's role: KMS refuses a principal IAM has not
+            # propagated yet, which the provider retries for its IAM propagation time (2 min).
+            create_timeout="10m",
         )
         self.register_outputs({"keyArn": self.key.arn})
