@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_JSON = ROOT / "server.json"
 SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
-PLACEHOLDER_OWNER = "OWNER"
 
 # The registry's server name: a reverse-DNS namespace, one slash, a name; each part starts and ends
 # with a letter or digit (stricter than the schema's own pattern, which the registry also applies).
