@@ -165,3 +165,14 @@ def test_a_person_sees_the_buttons_in_chromium(chromium: Browser, server: LocalS
         SCREENSHOT.write_bytes(shot)
     assert png_size(SCREENSHOT.read_bytes())[0] == 760
     page.close()
+
+
+def test_on_a_phone_nothing_runs_off_the_page(chromium: Browser, server: LocalServer):
+    """The long code lines (the Claude Code command, the API paths) wrap instead of widening the page."""
+    page = chromium.new_page(viewport={"width": 360, "height": 800})
+    page.goto(server.base + "/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    for button in page.locator("a.button").all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 360
+    page.close()
