@@ -145,8 +145,9 @@ def test_what_the_registry_accepts_is_accepted(path: str, value: Any):
 
 
 def registry(*args: str) -> subprocess.CompletedProcess[str]:
+    """The tool as the publish job runs it: a bare python3, so -S (no site-packages, the standard library only)."""
     return subprocess.run(
-        [sys.executable, "-m", "tools.registry", *args],
+        [sys.executable, "-S", "-m", "tools.registry", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
